@@ -1,0 +1,5 @@
+"""``python -m cimsim``: the command line."""
+
+from cimsim.cli import main
+
+raise SystemExit(main())

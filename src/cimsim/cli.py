@@ -1,0 +1,267 @@
+"""The command line: ``cimsim scenarios | run | compare | sweep | sensitivity | experiment | app``.
+
+User mistakes (a bad scenario file, an unknown scenario or parameter, a bad value)
+exit with status 2 and one line on stderr, never a traceback, and write no output files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from cimsim.scenario import (
+    ScenarioError,
+    bundled_scenarios,
+    load_scenario,
+    parse_assignment,
+    read_toml,
+)
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A mistake in the user's input; printed as one line, exit status 2."""
+
+
+def _overrides(pairs: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for text in pairs or []:
+        path, value = parse_assignment(text)
+        out[path] = value
+    return out
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _pos_int(text: str) -> int:
+    value = _nonneg_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+# ------------------------------------------------------------------ commands
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the bundled scenarios, one line each."""
+    found = bundled_scenarios()
+    if not found:
+        print("no bundled scenarios found", file=sys.stderr)
+        return 1
+    width = max(len(n) for n in found)
+    for name, path in found.items():
+        data = read_toml(path)
+        print(f"{name:<{width}}  {data.get('description', data.get('title', ''))}")
+    return 0
+
+
+def run_one(scenario: Any, seed: int, steps: int, progress: bool = False) -> Any:
+    """Run one model and return it (the progress bar goes to stderr)."""
+    from cimsim.model import CollectiveImpactModel
+
+    model = CollectiveImpactModel(scenario, rng=seed)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps, unit="month", file=sys.stderr, leave=False, mininterval=0.5)
+    for _ in range(steps):
+        model.step()
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return model
+
+
+def _show_progress(scenario: Any, steps: int) -> bool:
+    size = (
+        scenario.population.citizens
+        + scenario.population.businesses
+        + scenario.population.civil_society
+        + scenario.population.government
+    )
+    return size * steps > 2_000_000 and sys.stderr.isatty()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario and print a summary, JSON, or write the time series."""
+    from cimsim.indicators import CORE, REPORTERS
+    from cimsim.store import write_run
+
+    scenario = load_scenario(args.scenario, _overrides(args.set))
+    steps = args.steps if args.steps is not None else scenario.months
+    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserError(f"--out {args.out}: exists and is not a folder")
+    model = run_one(scenario, args.seed, steps, progress=_show_progress(scenario, steps))
+    final = {name: float(model.latest[name]) for name in REPORTERS}
+    if args.out is not None:
+        write_run(Path(args.out), model, seed=args.seed, steps=steps)
+    if args.json:
+        print(json.dumps({"scenario": scenario.name, "seed": args.seed, "steps": steps, "final": final}))
+        return 0
+    print(f"{scenario.title or scenario.name}: seed {args.seed}, {steps} months")
+    for name in REPORTERS:
+        mark = "*" if name in CORE else " "
+        print(f" {mark} {name:<28} {final[name]:8.3f}")
+    print(" * headline indicators (building blocks, outcome and health), all in [0, 1]")
+    if args.out is not None:
+        print(f"time series written to {args.out}/")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """The main job: each case with and without its backbone, one comparison table."""
+    import numpy as np
+
+    from cimsim.indicators import CORE
+
+    names = args.scenarios or list(bundled_scenarios())
+    for name in names:
+        load_scenario(name)  # fail fast on a bad name before any run
+    seeds = list(range(args.seed, args.seed + args.replicates))
+    rows = []
+    for name in names:
+        for enabled in (True, False):
+            scenario = load_scenario(name, {"backbone.enabled": enabled})
+            finals = []
+            for seed in seeds:
+                model = run_one(scenario, seed, args.steps or scenario.months)
+                finals.append([model.latest[c] for c in CORE])
+            arr = np.array(finals)
+            rows.append((name, "yes" if enabled else "no", arr.mean(0), arr.std(0, ddof=1)))
+    short = {c: c.replace("_", " ")[:12] for c in CORE}
+    header = f"{'scenario':<10} {'backbone':<8} " + " ".join(f"{short[c]:>12}" for c in CORE)
+    print(
+        f"Final month, mean ± sd over {len(seeds)} replicates (seeds {seeds[0]}..{seeds[-1]})"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, bb, mean, sd in rows:
+        cells = " ".join(
+            f"{m:6.3f}±{s:5.3f}" if not math.isnan(s) else f"{m:12.3f}"
+            for m, s in zip(mean, sd, strict=True)
+        )
+        print(f"{name:<10} {bb:<8} {cells}")
+    print()
+    print("Effect of the backbone on impact (with - without):")
+    for i in range(0, len(rows), 2):
+        diff = rows[i][2][0] - rows[i + 1][2][0]
+        print(f"  {rows[i][0]:<10} {diff:+.3f}")
+    return 0
+
+
+def _lazy(module: str, func: str):  # noqa: ANN202
+    def call(args: argparse.Namespace) -> int:
+        import importlib
+
+        return importlib.import_module(module).__getattribute__(func)(args)
+
+    return call
+
+
+# ------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cimsim`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cimsim", description="Agent-based simulation of collective impact initiatives."
+    )
+    parser.add_argument("--version", action="version", version="cimsim 0.1.0")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("scenarios", help="list the bundled scenarios")
+    p.set_defaults(func=cmd_scenarios)
+
+    p = sub.add_parser("run", help="run one scenario")
+    p.add_argument("scenario", help="a bundled scenario name or a path to a TOML file")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    p.add_argument("--steps", type=_pos_int, default=None, help="months (default: scenario's)")
+    p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a parameter")
+    p.add_argument("--out", default=None, metavar="DIR", help="write time series (CSV, Parquet)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("compare", help="each case with and without its backbone (main job)")
+    p.add_argument("scenarios", nargs="*", help="scenario names (default: all bundled)")
+    p.add_argument("--replicates", type=_pos_int, default=10, help="seeds per cell (default 10)")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="first seed (default 0)")
+    p.add_argument("--steps", type=_pos_int, default=None, help="months (default: scenario's)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("sweep", help="run a grid of parameter settings with replicates")
+    p.add_argument("scenario")
+    p.add_argument("--grid", action="append", required=True, metavar="PATH=v1,v2,...")
+    p.add_argument("--replicates", type=_pos_int, default=10)
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
+    p.add_argument("--steps", type=_pos_int, default=None)
+    p.add_argument("--set", action="append", metavar="PATH=VALUE")
+    p.add_argument("--out", required=True, metavar="DIR")
+    _executor_options(p)
+    p.set_defaults(func=_lazy("cimsim.runs.commands", "cmd_sweep"))
+
+    p = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity analysis (SALib)")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
+    p.add_argument("--param", action="append", required=True, metavar="PATH=LO:HI")
+    p.add_argument("--n", type=_pos_int, default=64, help="base sample size")
+    p.add_argument("--replicates", type=_pos_int, default=2)
+    p.add_argument("--outcome", default="impact")
+    p.add_argument("--seed", type=_nonneg_int, default=0)
+    p.add_argument("--steps", type=_pos_int, default=None)
+    p.add_argument("--out", required=True, metavar="DIR")
+    _executor_options(p)
+    p.set_defaults(func=_lazy("cimsim.runs.commands", "cmd_sensitivity"))
+
+    p = sub.add_parser("experiment", help="run a named experiment from experiments/")
+    p.add_argument("name")
+    p.add_argument("--quick", action="store_true", help="small sizes (well under a minute)")
+    p.add_argument("--out", default=None, metavar="DIR")
+    _executor_options(p)
+    p.set_defaults(func=_lazy("cimsim.runs.commands", "cmd_experiment"))
+
+    p = sub.add_parser("app", help="serve the browser interface (Solara)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_pos_int, default=8765)
+    p.set_defaults(func=_lazy("cimsim.app.serve", "cmd_app"))
+    return parser
+
+
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workers", type=_pos_int, default=None, help="local processes (default: all)")
+    p.add_argument("--serial", action="store_true", help="run in this process")
+    p.add_argument("--dask", default=None, metavar="local[:N]|tcp://HOST:PORT")
+    p.add_argument("--batch-size", type=_pos_int, default=None, help="runs per task")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cimsim`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ScenarioError, UserError) as err:
+        print(f"cimsim: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("cimsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

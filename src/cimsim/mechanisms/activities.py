@@ -1,0 +1,89 @@
+"""Mutually reinforcing activities and impact: who works where, duplication, synergy, progress.
+
+Engaged stakeholders put effort ``capacity * intensity * alignment`` into one issue area.
+With probability ``g`` (the gap information that shared measurement and matching give)
+a stakeholder is coordinated and picks an area in proportion to its unmet need; otherwise
+it works on its own preferred area. Uncoordinated efforts in an area overlap like random
+picks from a finite set of opportunities (balls into bins): of D units spread over
+O opportunities, ``O * (1 - exp(-D / O))`` are distinct. Sector diversity in an area adds
+synergy. Progress in area a:
+
+    P_a += RATE * synergy_a * effective_a / (need_a * capacity_total * difficulty) * (1 - P_a)
+           - DECAY * P_a
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from cimsim.model import CollectiveImpactModel
+
+OPPORTUNITY = 0.5
+"""Distinct opportunities per area, as a share of the area's need in capacity units."""
+SYNERGY = 0.5
+"""Extra effect of full sector diversity (all four sectors equally) in an area."""
+RATE = 0.05
+"""Progress rate per unit of effective effort relative to need."""
+DECAY = 0.01
+"""Monthly erosion of progress that is not maintained."""
+ALIGNMENT = 2.0
+"""Effort is scaled by max(0, 1 - ALIGNMENT * |position - agenda|)."""
+
+
+def alignment(model: CollectiveImpactModel) -> np.ndarray:
+    """How far each stakeholder pulls in the shared direction (1 = on the common agenda)."""
+    pop = model.pop
+    eng = pop.engaged
+    centre = pop.position[eng].mean() if eng.any() else 0.5
+    return np.maximum(0.0, 1.0 - ALIGNMENT * np.abs(pop.position - centre))
+
+
+def allocate_activities(model: CollectiveImpactModel, gap_info: float) -> None:
+    """Engaged stakeholders choose issue areas: matched to gaps or by own preference."""
+    pop, rng = model.pop, model.rng
+    eng = np.flatnonzero(pop.engaged)
+    coordinated = rng.random(eng.size) < gap_info
+    pop.coordinated[:] = False
+    pop.coordinated[eng[coordinated]] = True
+    gap = model.need * (1.0 - model.progress) - model.effort_share * model.need.sum()
+    gap = np.maximum(gap, 0.0) + 1e-3
+    cum = np.cumsum(gap / gap.sum())
+    picks = np.searchsorted(cum, rng.random(int(coordinated.sum())), side="right")
+    pop.area[eng[coordinated]] = np.minimum(picks, gap.size - 1)
+    pop.area[eng[~coordinated]] = pop.preferred[eng[~coordinated]]
+
+
+def make_progress(model: CollectiveImpactModel, intensity: np.ndarray) -> dict[str, float]:
+    """Turn this month's effort into progress per area; return duplication and coverage."""
+    pop = model.pop
+    k = model.need.size
+    effort = pop.capacity * intensity * alignment(model)
+    area = pop.area.astype(np.int64)
+    coord = np.bincount(area, weights=effort * pop.coordinated, minlength=k)
+    solo = np.bincount(area, weights=effort * ~pop.coordinated, minlength=k)
+    opportunities = OPPORTUNITY * model.need * model.capacity_total
+    effective = coord + opportunities * (1.0 - np.exp(-solo / opportunities))
+    total = coord + solo
+
+    by_sector = np.zeros((k, 4))
+    np.add.at(by_sector, (area, pop.sector.astype(np.int64)), effort)
+    shares = by_sector / np.maximum(by_sector.sum(axis=1, keepdims=True), 1e-12)
+    entropy = -np.sum(np.where(shares > 0, shares * np.log(np.maximum(shares, 1e-12)), 0.0), axis=1)
+    synergy = 1.0 + SYNERGY * entropy / np.log(4.0)
+
+    scale = model.need * model.capacity_total * model.spec.activities.difficulty
+    model.progress += RATE * synergy * effective / scale * (1.0 - model.progress)
+    model.progress -= DECAY * model.progress
+    np.clip(model.progress, 0.0, 1.0, out=model.progress)
+
+    all_effort = total.sum()
+    model.effort_share = total / all_effort if all_effort > 0 else np.zeros(k)
+    need_share = model.need / model.need.sum()
+    return {
+        "duplication": float(1.0 - effective.sum() / all_effort) if all_effort > 0 else 0.0,
+        "area_coverage": float(np.minimum(model.effort_share, need_share).sum()),
+        "effort": float(all_effort / model.capacity_total),
+    }

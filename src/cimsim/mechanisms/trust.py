@@ -1,0 +1,61 @@
+"""Trust on ties: builds slowly, breaks fast (Slovic 1993; Pant & Yu 2025).
+
+A contact that ends in agreement raises trust by ``gain * w * (1 - T) * d``, where the
+power damping ``d = 1 - power_damping * |influence_u - influence_v|`` applies unless the
+contact was mediated by the backbone. A contact that ends in disagreement lowers it by
+``loss * w * T * CONFLICT``. Visible small wins raise trust between partners working on
+the same issue area (Ansell & Gash 2008). A partner's withdrawal costs trust on its ties.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from cimsim.model import CollectiveImpactModel
+
+CONFLICT = 0.25
+"""Share of the loss rate applied when a contact ends in disagreement."""
+WITHDRAWAL = 0.5
+"""Share of the loss rate applied to the ties of a stakeholder who drops out."""
+WIN_TRUST = 0.5
+"""Share of the gain rate applied per unit of visible small wins to co-working ties."""
+
+
+def update_trust(model: CollectiveImpactModel) -> None:
+    """Apply gains and losses on this month's contacted ties."""
+    pop, ties, s = model.pop, model.ties, model.settings
+    idx = model.active_idx
+    if idx.size == 0:
+        return
+    t = ties.trust[idx]
+    w = ties.weight[idx]
+    power_gap = np.abs(pop.influence[ties.u[idx]] - pop.influence[ties.v[idx]])
+    damp = np.where(ties.mediated[idx], 1.0, 1.0 - s.power_damping * power_gap)
+    gain = s.trust_gain * w * (1.0 - t) * damp
+    loss = s.trust_loss * w * t * CONFLICT
+    ties.trust[idx] = np.clip(t + np.where(model.agreed, gain, -loss), 0.0, 1.0)
+
+
+def reward_small_wins(model: CollectiveImpactModel, visible_wins: float) -> None:
+    """Visible progress raises trust between engaged partners in the same issue area."""
+    pop, ties, s = model.pop, model.ties, model.settings
+    if visible_wins <= 0:
+        return
+    eng = pop.engaged
+    same = eng[ties.u] & eng[ties.v] & (pop.area[ties.u] == pop.area[ties.v])
+    t = ties.trust[same]
+    ties.trust[same] = t + s.trust_gain * WIN_TRUST * visible_wins * (1.0 - t)
+
+
+def withdraw(model: CollectiveImpactModel, leavers: np.ndarray, severity: float = WITHDRAWAL) -> None:
+    """Trust on the ties of stakeholders who withdraw drops by ``loss * severity * T``."""
+    if leavers.size == 0:
+        return
+    ties = model.ties
+    mask = np.zeros(len(model.pop), bool)
+    mask[leavers] = True
+    hit = mask[ties.u] | mask[ties.v]
+    ties.trust[hit] *= 1.0 - min(1.0, model.settings.trust_loss * severity)

@@ -1,0 +1,227 @@
+"""CollectiveImpactModel: the monthly schedule that calls the mechanisms in order.
+
+One step is one month:
+
+1. reset last month's contacts; timed interventions; urgency decays toward its floor
+2. continuous communication: contacts along ties, broadcasts, door-to-door
+3. backbone convenes meetings (or government partners do, at lower reach and own cost)
+4. common agenda: bounded-confidence exchange on contacted ties
+5. trust updates on contacted ties
+6. recruitment (awareness, threshold engagement) and dropout
+7. backbone brokers new cross-sector ties
+8. activity allocation, using last month's gap information
+9. impact: progress per issue area
+10. shared measurement and feedback: coverage, small wins, commitment, trust
+11. resource flows and fatigue
+12. the data collector records every reporter
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from mesa import DataCollector, Model
+
+from cimsim import indicators
+from cimsim.agents import STAKEHOLDER_CLASSES, Backbone
+from cimsim.interventions import apply_interventions
+from cimsim.mechanisms import activities, agenda, backbone, communication, measurement
+from cimsim.mechanisms import recruitment, resources, trust
+from cimsim.population import GOVERNMENT, Population
+from cimsim.scenario import Scenario, load_scenario
+
+URGENCY_FLOOR = 0.3
+"""Urgency decays toward this share of its initial value unless events renew it."""
+
+
+class CollectiveImpactModel(Model):
+    """A collective impact initiative: stakeholders, their ties, and a backbone.
+
+    Args:
+        scenario: a validated :class:`Scenario`, a bundled scenario name or a TOML path.
+        rng: seed (int) or numpy generator; every random draw of the model comes from it.
+    """
+
+    def __init__(self, scenario: Scenario | str = "malmo", rng: int | None = None) -> None:
+        super().__init__(rng=rng)
+        self.spec: Scenario = (
+            scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        )
+        """The validated scenario (Mesa's own ``scenario`` attribute is left to Mesa)."""
+        sc = self.spec
+        self.settings = sc.settings
+        self.interventions = sorted(sc.interventions, key=lambda e: e.month)
+        self.urgency = sc.preconditions.urgency
+        self.resources = sc.preconditions.resources
+        self.backbone_capacity = sc.backbone.capacity
+        self.measurement_enabled = sc.measurement.enabled
+        self.indicators = sc.measurement.indicators
+
+        self.pop, self.ties = Population.build(sc, self.rng)
+        self.initial_champions = int(self.pop.champion.sum())
+        self.capacity_total = float(self.pop.capacity.sum())
+        need = sc.activities.need or [1.0] * len(sc.activities.areas)
+        self.need = np.asarray(need, float) / np.sum(need)
+        self.progress = np.zeros(self.need.size)
+        self.effort_share = np.zeros(self.need.size)
+        self.coverage = 0.0
+        self.quality = 0.0
+        self.gap_info = 0.05
+        self.impact_history = [0.0]
+        self.pool = 0.0
+        self.active_idx = np.zeros(0, np.int64)
+        self.agreed = np.zeros(0, bool)
+        self.reached_by_broadcast = np.zeros(len(self.pop), bool)
+        self.visited = np.zeros(len(self.pop), bool)
+        self.fired: list[str] = []
+
+        for row, code in enumerate(self.pop.sector.tolist()):
+            STAKEHOLDER_CLASSES[code](self, row)
+        self.backbones: list[Backbone] = []
+        if sc.backbone.enabled:
+            self.create_backbone()
+
+        self.datacollector = DataCollector(
+            model_reporters={name: partial(_report, name=name) for name in indicators.REPORTERS}
+        )
+        self.latest = indicators.compute(self, {})
+        self.area_history = [self.progress.copy()]
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ backbone
+
+    @property
+    def has_backbone(self) -> bool:
+        """Whether a backbone organisation currently exists."""
+        return bool(self.backbones)
+
+    def create_backbone(self) -> None:
+        """Create the backbone agents for the scenario's form (replacing any existing ones)."""
+        self.remove_backbone()
+        form = self.spec.backbone.form
+        if form == "central":
+            self.backbones = [Backbone(self, "backbone", 1.0)]
+        elif form == "split":
+            self.backbones = [
+                Backbone(self, "core team", 0.6),
+                Backbone(self, "steering group", 0.4),
+            ]
+        else:
+            villages = self.spec.population.villages
+            self.backbones = [
+                Backbone(self, "coordination group", 1.0 / villages, village=v)
+                for v in range(villages)
+            ]
+
+    def remove_backbone(self) -> None:
+        """Dissolve the backbone organisation."""
+        for agent in self.backbones:
+            agent.remove()
+        self.backbones = []
+
+    def backbone_function(self, function: str) -> float:
+        """Total capacity the backbone gives to one function this month."""
+        return sum(b.function_capacity(function) for b in self.backbones)
+
+    def backbone_support(self) -> float:
+        """Effective backbone capacity this month (0 when there is none)."""
+        return sum(b.effective_capacity for b in self.backbones)
+
+    # ------------------------------------------------------------------ helpers
+
+    def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
+        """Mean trust on the ties of the given stakeholders (initial trust if they have none)."""
+        n = len(self.pop)
+        ties = self.ties
+        total = np.bincount(ties.u, weights=ties.trust, minlength=n) + np.bincount(
+            ties.v, weights=ties.trust, minlength=n
+        )
+        deg = np.bincount(ties.u, minlength=n) + np.bincount(ties.v, minlength=n)
+        mean = np.where(deg > 0, total / np.maximum(deg, 1), self.settings.initial_trust)
+        return mean[rows]
+
+    def engaged_trust(self) -> float:
+        """Mean trust on ties between engaged stakeholders (initial trust if none)."""
+        eng = self.pop.engaged
+        both = eng[self.ties.u] & eng[self.ties.v]
+        return float(self.ties.trust[both].mean()) if both.any() else self.settings.initial_trust
+
+    def government_engaged_share(self) -> float:
+        """Share of government units that are engaged."""
+        gov = self.pop.sector == GOVERNMENT
+        return float((self.pop.engaged & gov).sum() / max(int(gov.sum()), 1))
+
+    # ------------------------------------------------------------------ the month
+
+    def step(self) -> None:
+        """Advance the initiative by one month."""
+        month = self.steps
+        communication.reset_month(self)
+        self.fired = apply_interventions(self, month)
+        u0 = self.spec.preconditions.urgency
+        floor = URGENCY_FLOOR * u0
+        decay = self.spec.preconditions.urgency_decay
+        self.urgency = floor + (self.urgency - floor) * (1.0 - decay) if self.urgency > floor else self.urgency
+
+        communication.communicate(self)
+        if self.backbones:
+            for agent in self.backbones:
+                agent.convene()
+        else:
+            backbone.convene_without_backbone(self)
+
+        agenda.exchange_agenda(self)
+        trust.update_trust(self)
+
+        recruitment.become_aware(self)
+        recruitment.engage(self)
+        recruitment.drop_out(self)
+        for agent in self.backbones:
+            agent.broker_ties()
+
+        activities.allocate_activities(self, self.gap_info)
+        intensity = resources.activity_intensity(self)
+        month_values = activities.make_progress(self, intensity)
+        impact = float(self.need @ self.progress)
+        self.impact_history.append(impact)
+
+        sm = measurement.measure(self)
+        self.gap_info = measurement.gap_information(self, sm)
+        wins = measurement.small_wins(self, sm)
+        recruitment.update_commitment(self, wins)
+        trust.reward_small_wins(self, wins)
+        resources.flow_resources(self, intensity, wins)
+
+        month_values.update(
+            shared_measurement=sm,
+            mutually_reinforcing=(1.0 - month_values["duplication"]) * month_values["area_coverage"],
+            gap_information=self.gap_info,
+            visible_wins=wins,
+            dropped=float(self.dropped),
+        )
+        self.latest = indicators.compute(self, month_values)
+        self.area_history.append(self.progress.copy())
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ results
+
+    def results(self):  # noqa: ANN201 - pandas is imported lazily by mesa
+        """The per-month reporters as a DataFrame indexed by month (0 = initial state)."""
+        df = self.datacollector.get_model_vars_dataframe()
+        df.index.name = "month"
+        return df
+
+    def area_progress(self):  # noqa: ANN201
+        """Progress per issue area per month as a DataFrame (columns are area names)."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            np.array(self.area_history),
+            columns=list(self.spec.activities.areas),
+        ).rename_axis("month")
+
+
+def _report(model: CollectiveImpactModel, name: str) -> float:
+    """Model reporter: one value of the month's indicators (computed once per step)."""
+    return model.latest[name]

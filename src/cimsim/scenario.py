@@ -1,0 +1,382 @@
+"""Scenario schema, TOML loading, dotted-path overrides and bundled-scenario lookup.
+
+A scenario is a TOML file validated by one pydantic schema (:class:`Scenario`).
+Dotted paths such as ``backbone.enabled`` or ``preconditions.urgency`` are the
+parameter names everywhere: in files, in ``cimsim run --set`` and in sweeps.
+Every user mistake raises :class:`ScenarioError` with a one-line message that
+names the file and the dotted field.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A float in [0, 1]."""
+
+
+class ScenarioError(ValueError):
+    """A user mistake in a scenario, an override or a parameter path (one-line message)."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False, validate_assignment=True)
+
+
+class Population(_Section):
+    """How many stakeholders of each sector; citizens are agents standing for residents."""
+
+    government: int = Field(10, ge=1, le=10_000, description="government units (departments)")
+    citizens: int = Field(2000, ge=0, le=2_000_000, description="citizen agents")
+    businesses: int = Field(100, ge=0, le=100_000, description="business organisations")
+    civil_society: int = Field(80, ge=0, le=100_000, description="civil society organisations")
+    villages: int = Field(1, ge=1, le=200, description="communities (Skive's village clusters)")
+    residents_per_citizen: float = Field(
+        1.0, gt=0, description="how many residents one citizen agent stands for (reporting only)"
+    )
+
+
+class Network(_Section):
+    """The stakeholder network: sector and community blocks joined by bridging ties."""
+
+    mean_degree: float = Field(8.0, ge=1.0, le=100.0, description="mean ties per stakeholder")
+    within_group: Unit = Field(0.75, description="share of ties inside the own sector/community")
+
+
+class Preconditions(_Section):
+    """The three preconditions of the Collective Impact Model."""
+
+    urgency: Unit = Field(0.6, description="initial external pressure for change")
+    urgency_decay: Unit = Field(0.03, description="monthly decay of urgency toward its floor")
+    champion_strength: Unit = Field(0.6, description="influence of the champions")
+    champions: int = Field(5, ge=0, le=1000, description="number of influential champions")
+    resources: Unit = Field(0.6, description="adequacy of budgets (income relative to need)")
+
+
+class Settings(_Section):
+    """Trust and communication settings."""
+
+    initial_trust: Unit = Field(0.4, description="trust on every tie at the start")
+    trust_gain: Unit = Field(0.10, description="trust gain rate on a good contact")
+    trust_loss: Unit = Field(0.30, description="trust loss rate on a bad contact or withdrawal")
+    power_damping: Unit = Field(0.5, description="how much power differences damp trust gains")
+    communication: Unit = Field(0.5, description="contact intensity along ties")
+    face_to_face: Unit = Field(0.5, description="share of contacts that are face to face")
+    door_to_door: Unit = Field(0.0, description="street-level outreach to citizens per month")
+    confidence: Unit = Field(0.3, description="bounded-confidence threshold for agenda exchange")
+
+
+class Backbone(_Section):
+    """The backbone organisation: central, split (core team + steering group) or distributed."""
+
+    enabled: bool = Field(True, description="whether a backbone organisation exists")
+    capacity: Unit = Field(0.7, description="staff capacity relative to a fully staffed backbone")
+    form: Literal["central", "split", "distributed"] = Field(
+        "central", description="central, split (core team + steering group) or distributed"
+    )
+
+
+class Measurement(_Section):
+    """Shared measurement: whether it runs and how many indicators it tracks."""
+
+    enabled: bool = Field(True, description="whether a shared measurement system exists")
+    indicators: int = Field(30, ge=1, le=1000, description="number of shared indicators")
+
+
+class Activities(_Section):
+    """Issue areas the initiative works on, and special contributor programmes."""
+
+    areas: list[str] = Field(
+        default_factory=lambda: ["area 1", "area 2", "area 3"],
+        min_length=1,
+        max_length=50,
+        description="names of the issue areas",
+    )
+    need: list[Annotated[float, Field(gt=0)]] | None = Field(
+        None, description="relative need per area (default: equal)"
+    )
+    internships: int = Field(
+        0, ge=0, le=100_000, description="citizens given paid internships (Mechelen's A-team)"
+    )
+    difficulty: Annotated[float, Field(gt=0.0, le=10.0)] = Field(
+        1.0, description="how much effort the goal needs (1 = reference)"
+    )
+
+    @model_validator(mode="after")
+    def _need_matches_areas(self) -> Activities:
+        if self.need is not None and len(self.need) != len(self.areas):
+            raise ValueError(f"need has {len(self.need)} entries but there are {len(self.areas)} areas")
+        return self
+
+
+class _Event(_Section):
+    month: int = Field(ge=1, le=10_000, description="month at whose start the event happens")
+
+
+class AddBackbone(_Event):
+    """A backbone organisation is set up (or restaffed) at this month."""
+
+    kind: Literal["add_backbone"]
+    capacity: Unit | None = None
+
+
+class RemoveBackbone(_Event):
+    """The backbone organisation is dissolved."""
+
+    kind: Literal["remove_backbone"]
+
+
+class ChangeFunding(_Event):
+    """Budgets change: preconditions.resources takes a new value."""
+
+    kind: Literal["change_funding"]
+    resources: Unit
+
+
+class ChampionLeaves(_Event):
+    """The most influential remaining champion(s) leave the initiative."""
+
+    kind: Literal["champion_leaves"]
+    count: int = Field(1, ge=1, le=1000)
+
+
+class Workshop(_Event):
+    """A participatory workshop (e.g. Fremtidsbutikken), in one village or everywhere."""
+
+    kind: Literal["workshop"]
+    village: int | None = Field(None, ge=0)
+    reach: Unit = 0.3
+
+
+class LaunchMeasurement(_Event):
+    """A shared measurement system is launched."""
+
+    kind: Literal["launch_measurement"]
+    indicators: int | None = Field(None, ge=1, le=1000)
+
+
+class TrustShock(_Event):
+    """A major partner withdraws publicly; trust among partners is shaken."""
+
+    kind: Literal["trust_shock"]
+    severity: Unit = 0.5
+
+
+Intervention = Annotated[
+    AddBackbone
+    | RemoveBackbone
+    | ChangeFunding
+    | ChampionLeaves
+    | Workshop
+    | LaunchMeasurement
+    | TrustShock,
+    Field(discriminator="kind"),
+]
+
+INTERVENTION_KINDS = (
+    "add_backbone",
+    "remove_backbone",
+    "change_funding",
+    "champion_leaves",
+    "workshop",
+    "launch_measurement",
+    "trust_shock",
+)
+
+
+class Scenario(_Section):
+    """A complete, validated scenario: the single input of :class:`CollectiveImpactModel`."""
+
+    name: str = "custom"
+    title: str = ""
+    description: str = ""
+    plausibility: str = Field(
+        "", description="which settings are plausibility settings rather than fitted data"
+    )
+    months: int = Field(120, ge=1, le=10_000, description="default run length in months")
+    population: Population = Field(default_factory=Population)
+    network: Network = Field(default_factory=Network)
+    preconditions: Preconditions = Field(default_factory=Preconditions)
+    settings: Settings = Field(default_factory=Settings)
+    backbone: Backbone = Field(default_factory=Backbone)
+    measurement: Measurement = Field(default_factory=Measurement)
+    activities: Activities = Field(default_factory=Activities)
+    interventions: list[Intervention] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _distributed_needs_villages(self) -> Scenario:
+        if self.population.villages > 1 and self.population.citizens < self.population.villages:
+            raise ValueError("population.citizens must be at least population.villages")
+        return self
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def scenario_dir() -> Path:
+    """The folder holding the bundled scenarios (``CIMSIM_SCENARIOS`` overrides it)."""
+    env = os.environ.get("CIMSIM_SCENARIOS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Names and paths of the bundled scenarios (the template is not a scenario)."""
+    folder = scenario_dir()
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.toml")) if p.stem != "template"}
+
+
+def _resolve(name_or_path: str | os.PathLike[str]) -> Path:
+    text = str(name_or_path)
+    path = Path(text)
+    if text.endswith(".toml") or path.exists() or os.sep in text:
+        if not path.is_file():
+            raise ScenarioError(f"{text}: no such scenario file")
+        return path
+    bundled = bundled_scenarios()
+    if text in bundled:
+        return bundled[text]
+    known = ", ".join(bundled) or "none found"
+    raise ScenarioError(f"unknown scenario '{text}' (bundled: {known}; or give a .toml path)")
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value as a TOML literal (``true``, ``0.5``, ``[...]``), else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Split ``PATH=VALUE`` into a dotted path and a parsed value."""
+    if "=" not in text:
+        raise ScenarioError(f"--set {text}: expected PATH=VALUE, e.g. backbone.enabled=false")
+    path, value = text.split("=", 1)
+    return path.strip(), parse_value(value.strip())
+
+
+def _schema_for(path: str) -> Any:
+    """Return the field info for a dotted path or raise ScenarioError naming the path."""
+    cls: Any = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        fields = getattr(cls, "model_fields", None)
+        if fields is None or part not in fields:
+            raise ScenarioError(f"unknown parameter '{path}'")
+        info = fields[part]
+        if i == len(parts) - 1:
+            return info
+        cls = info.annotation
+    raise ScenarioError(f"unknown parameter '{path}'")
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of raw scenario data with dotted-path overrides set."""
+    out = copy.deepcopy(data)
+    for path, value in overrides.items():
+        _schema_for(path)
+        node = out
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(f"unknown parameter '{path}'")
+        node[parts[-1]] = value
+    return out
+
+
+def _format_error(source: str, err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged")))
+    loc = loc or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field"
+    got = first.get("input")
+    shown = "" if isinstance(got, dict | list) or first["type"] == "missing" else f" (got {got!r})"
+    more = len(err.errors()) - 1
+    tail = f" [+{more} more]" if more else ""
+    return f"{source}: {loc}: {msg}{shown}{tail}"
+
+
+def validate(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate raw scenario data; raise ScenarioError with a one-line message."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_format_error(source, err)) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning syntax errors into a one-line ScenarioError."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def load_scenario(
+    name_or_path: str | os.PathLike[str] | Scenario,
+    overrides: dict[str, Any] | None = None,
+) -> Scenario:
+    """Load a bundled scenario by name or a TOML file by path, with dotted-path overrides.
+
+    >>> load_scenario("malmo", overrides={"backbone.enabled": False}).backbone.enabled
+    False
+    """
+    if isinstance(name_or_path, Scenario):
+        data = name_or_path.model_dump()
+        source = f"<scenario {name_or_path.name}>"
+    else:
+        path = _resolve(name_or_path)
+        data = read_toml(path)
+        source = str(path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+        source = f"{source} (with overrides)"
+    return validate(data, source)
+
+
+def get_path(scenario: Scenario, path: str) -> Any:
+    """Read the value at a dotted path of a scenario."""
+    _schema_for(path)
+    node: Any = scenario
+    for part in path.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def numeric_parameters(scenario: Scenario | None = None) -> dict[str, tuple[float, float]]:
+    """Dotted paths of the bounded numeric parameters with their [lo, hi] ranges.
+
+    These are the unit-interval floats; counts are left out (they change the model's size).
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for section in ("preconditions", "settings", "backbone", "network"):
+        cls = Scenario.model_fields[section].annotation
+        for name, info in cls.model_fields.items():
+            if info.annotation is not float:
+                continue
+            lo = hi = None
+            for meta in info.metadata:
+                lo = getattr(meta, "ge", lo)
+                hi = getattr(meta, "le", hi)
+            if (lo, hi) == (0.0, 1.0):
+                out[f"{section}.{name}"] = (0.0, 1.0)
+    return out

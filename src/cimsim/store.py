@@ -1,0 +1,66 @@
+"""Atomic result files: every file appears whole or not at all.
+
+Each writer writes to a temporary file in the target folder and renames it into place
+(``os.replace`` is atomic on one file system), so a reader never sees half a file and an
+interrupted run leaves no partial output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file atomically."""
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write a JSON file atomically."""
+    write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def write_parquet(path: Path, df: pd.DataFrame) -> None:
+    """Write a Parquet file atomically."""
+    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+
+
+def write_csv(path: Path, df: pd.DataFrame) -> None:
+    """Write a CSV file atomically."""
+    atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+
+
+def write_run(out: Path, model: Any, seed: int, steps: int) -> None:
+    """Write one run: series (CSV and Parquet), area progress, and the resolved scenario."""
+    import cimsim
+
+    series = model.results().reset_index()
+    areas = model.area_progress().reset_index()
+    write_csv(out / "series.csv", series)
+    write_parquet(out / "series.parquet", series)
+    write_csv(out / "area_progress.csv", areas)
+    write_json(out / "scenario.json", model.spec.model_dump(mode="json"))
+    write_json(
+        out / "run.json",
+        {"scenario": model.spec.name, "seed": seed, "steps": steps, "cimsim": cimsim.__version__},
+    )
