@@ -46,11 +46,19 @@ class Stakeholder(mesa.Agent):
         """Whether the stakeholder is engaged in the initiative."""
         return int(self._get("engagement")) == ENGAGED
 
-    commitment = property(lambda self: self._get("commitment"), lambda self, v: self._set("commitment", v))
-    position = property(lambda self: self._get("position"), lambda self, v: self._set("position", v))
+    commitment = property(
+        lambda self: self._get("commitment"), lambda self, v: self._set("commitment", v)
+    )
+    position = property(
+        lambda self: self._get("position"), lambda self, v: self._set("position", v)
+    )
     reserve = property(lambda self: self._get("reserve"), lambda self, v: self._set("reserve", v))
-    influence = property(lambda self: self._get("influence"), lambda self, v: self._set("influence", v))
-    capacity = property(lambda self: self._get("capacity"), lambda self, v: self._set("capacity", v))
+    influence = property(
+        lambda self: self._get("influence"), lambda self, v: self._set("influence", v)
+    )
+    capacity = property(
+        lambda self: self._get("capacity"), lambda self, v: self._set("capacity", v)
+    )
     fatigue = property(lambda self: self._get("fatigue"), lambda self, v: self._set("fatigue", v))
 
     @property

@@ -47,7 +47,10 @@ def _nonneg_int(text: str) -> int:
 
 
 def _pos_int(text: str) -> int:
-    value = _nonneg_int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
@@ -112,7 +115,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         write_run(Path(args.out), model, seed=args.seed, steps=steps)
     if args.json:
-        print(json.dumps({"scenario": scenario.name, "seed": args.seed, "steps": steps, "final": final}))
+        print(
+            json.dumps(
+                {"scenario": scenario.name, "seed": args.seed, "steps": steps, "final": final}
+            )
+        )
         return 0
     print(f"{scenario.title or scenario.name}: seed {args.seed}, {steps} months")
     for name in REPORTERS:
@@ -146,9 +153,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             rows.append((name, "yes" if enabled else "no", arr.mean(0), arr.std(0, ddof=1)))
     short = {c: c.replace("_", " ")[:12] for c in CORE}
     header = f"{'scenario':<10} {'backbone':<8} " + " ".join(f"{short[c]:>12}" for c in CORE)
-    print(
-        f"Final month, mean ± sd over {len(seeds)} replicates (seeds {seeds[0]}..{seeds[-1]})"
-    )
+    print(f"Final month, mean ± sd over {len(seeds)} replicates (seeds {seeds[0]}..{seeds[-1]})")
     print(header)
     print("-" * len(header))
     for name, bb, mean, sd in rows:
@@ -177,13 +182,23 @@ def _lazy(module: str, func: str):  # noqa: ANN202
 # ------------------------------------------------------------------ parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``cimsim: error: ...``)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"cimsim: error: {self.prog.removeprefix('cimsim ')}: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cimsim`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cimsim", description="Agent-based simulation of collective impact initiatives."
     )
     parser.add_argument("--version", action="version", version="cimsim 0.1.0")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     p = sub.add_parser("scenarios", help="list the bundled scenarios")
     p.set_defaults(func=cmd_scenarios)

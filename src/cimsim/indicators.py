@@ -30,21 +30,25 @@ CORE = (
 )
 """The eight headline reporters named in the model brief."""
 
-REPORTERS = CORE + tuple(f"participation_{s}" for s in SECTORS) + (
-    "aware",
-    "commitment",
-    "urgency",
-    "resources",
-    "fatigue",
-    "dropout",
-    "burnout",
-    "duplication",
-    "area_coverage",
-    "gap_information",
-    "visible_wins",
-    "voice_inequality",
-    "meeting_attendance",
-    "ties",
+REPORTERS = (
+    CORE
+    + tuple(f"participation_{s}" for s in SECTORS)
+    + (
+        "aware",
+        "commitment",
+        "urgency",
+        "resources",
+        "fatigue",
+        "dropout",
+        "burnout",
+        "duplication",
+        "area_coverage",
+        "gap_information",
+        "visible_wins",
+        "voice_inequality",
+        "meeting_attendance",
+        "ties",
+    )
 )
 """Every model reporter, in table order."""
 

@@ -26,8 +26,16 @@ from mesa import DataCollector, Model
 from cimsim import indicators
 from cimsim.agents import STAKEHOLDER_CLASSES, Backbone
 from cimsim.interventions import apply_interventions
-from cimsim.mechanisms import activities, agenda, backbone, communication, measurement
-from cimsim.mechanisms import recruitment, resources, trust
+from cimsim.mechanisms import (
+    activities,
+    agenda,
+    backbone,
+    communication,
+    measurement,
+    recruitment,
+    resources,
+    trust,
+)
 from cimsim.population import GOVERNMENT, Population
 from cimsim.scenario import Scenario, load_scenario
 
@@ -69,6 +77,7 @@ class CollectiveImpactModel(Model):
         self.quality = 0.0
         self.gap_info = 0.05
         self.impact_history = [0.0]
+        self.gains: list[float] = []
         self.pool = 0.0
         self.active_idx = np.zeros(0, np.int64)
         self.agreed = np.zeros(0, bool)
@@ -162,7 +171,9 @@ class CollectiveImpactModel(Model):
         u0 = self.spec.preconditions.urgency
         floor = URGENCY_FLOOR * u0
         decay = self.spec.preconditions.urgency_decay
-        self.urgency = floor + (self.urgency - floor) * (1.0 - decay) if self.urgency > floor else self.urgency
+        self.urgency = (
+            floor + (self.urgency - floor) * (1.0 - decay) if self.urgency > floor else self.urgency
+        )
 
         communication.communicate(self)
         if self.backbones:
@@ -195,7 +206,8 @@ class CollectiveImpactModel(Model):
 
         month_values.update(
             shared_measurement=sm,
-            mutually_reinforcing=(1.0 - month_values["duplication"]) * month_values["area_coverage"],
+            mutually_reinforcing=(1.0 - month_values["duplication"])
+            * month_values["area_coverage"],
             gap_information=self.gap_info,
             visible_wins=wins,
             dropped=float(self.dropped),

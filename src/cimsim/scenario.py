@@ -111,7 +111,9 @@ class Activities(_Section):
     @model_validator(mode="after")
     def _need_matches_areas(self) -> Activities:
         if self.need is not None and len(self.need) != len(self.areas):
-            raise ValueError(f"need has {len(self.need)} entries but there are {len(self.areas)} areas")
+            raise ValueError(
+                f"need has {len(self.need)} entries but there are {len(self.areas)} areas"
+            )
         return self
 
 

@@ -75,8 +75,9 @@ def make_progress(model: CollectiveImpactModel, intensity: np.ndarray) -> dict[s
     synergy = 1.0 + SYNERGY * entropy / np.log(4.0)
 
     scale = model.need * model.capacity_total * model.spec.activities.difficulty
-    model.progress += RATE * synergy * effective / scale * (1.0 - model.progress)
-    model.progress -= DECAY * model.progress
+    gain = RATE * synergy * effective / scale * (1.0 - model.progress)
+    model.progress += gain - DECAY * model.progress
+    model.gains.append(float(model.need @ gain))
     np.clip(model.progress, 0.0, 1.0, out=model.progress)
 
     all_effort = total.sum()

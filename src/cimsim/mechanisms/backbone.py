@@ -35,7 +35,8 @@ MEETING_SIZE = 12
 BROKER_RATE = 0.5
 """New ties per month per unit of brokering capacity, per engaged organisation."""
 PARTNER_REACH = 0.3
-"""Convening reach of government partners without a backbone, relative to a backbone."""
+"""Convening capacity of government partners without a backbone, relative to the convening
+function of a fully staffed central backbone (scaled by the engaged share of government)."""
 PARTNER_COST = 0.3
 """Reserve (months of activity) a government unit spends per month convening without one."""
 
@@ -82,7 +83,8 @@ def convene_without_backbone(model: CollectiveImpactModel) -> int:
         return 0
     share = gov.size / max(int((pop.sector == GOVERNMENT).sum()), 1)
     pop.reserve[gov] -= PARTNER_COST
-    return convene(model, PARTNER_REACH * share * 0.3, None, by_influence=True)
+    full = FUNCTION_SHARES["central"]["convene"]
+    return convene(model, PARTNER_REACH * share * full, None, by_influence=True)
 
 
 def broker(model: CollectiveImpactModel, capacity: float, village: int | None) -> int:

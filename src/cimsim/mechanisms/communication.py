@@ -53,7 +53,9 @@ def communicate(model: CollectiveImpactModel) -> None:
     f2f = rng.random(len(ties)) < s.face_to_face
     ties.active |= contact
     ties.weight = np.where(
-        ties.active, np.maximum(ties.weight, np.where(f2f, FACE_TO_FACE_WEIGHT, WRITTEN_WEIGHT)), 0.0
+        ties.active,
+        np.maximum(ties.weight, np.where(f2f, FACE_TO_FACE_WEIGHT, WRITTEN_WEIGHT)),
+        0.0,
     )
 
     n = len(pop)

@@ -7,9 +7,10 @@ backbone's measurement capacity, or partners at lower efficiency), partners' tru
     target = runner * (0.4 + 0.6 * trust_engaged) * (0.5 + 0.5 * resources)
     shared_measurement = coverage * quality
 
-More indicators cost more to cover but give finer gap information. Recent impact gains
-are small wins; they are visible to partners in proportion to shared measurement (plus
-word of mouth), and visible wins feed commitment and trust.
+More indicators cost more to cover but give finer gap information. Gross progress of the
+last three months (what partners achieved, before erosion) makes small wins; they are
+visible to partners in proportion to shared measurement (plus word of mouth), and
+visible wins feed commitment, trust and recovery from fatigue.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 COVERAGE_RATE = 0.08
 """Monthly adjustment rate of indicator coverage toward its target."""
-STAFF_PER_UNIT = 4.0
+STAFF_PER_UNIT = 8.0
 """Backbone measurement capacity needed for full coverage is 1 / STAFF_PER_UNIT."""
 REFERENCE_INDICATORS = 30
 """The indicator count at which the measurement load is 1."""
@@ -35,7 +36,7 @@ PARTNER_EFFICIENCY = 0.35
 WORD_OF_MOUTH = 0.15
 """Share of small wins visible without shared measurement."""
 WIN_PACE = 0.015
-"""Impact gain over three months that counts as a full small win."""
+"""Gross progress over the last three months (before erosion) that counts as a full win."""
 
 
 def measure(model: CollectiveImpactModel) -> float:
@@ -70,7 +71,5 @@ def gap_information(model: CollectiveImpactModel, shared_measurement: float) -> 
 
 def small_wins(model: CollectiveImpactModel, shared_measurement: float) -> float:
     """Visible small wins in [0, 1]: recent impact gains seen through measurement."""
-    history = model.impact_history
-    gain = history[-1] - history[-4] if len(history) >= 4 else history[-1] - history[0]
-    wins = float(np.clip(gain / WIN_PACE, 0.0, 1.0))
+    wins = float(np.clip(sum(model.gains[-3:]) / WIN_PACE, 0.0, 1.0))
     return wins * (WORD_OF_MOUTH + (1.0 - WORD_OF_MOUTH) * shared_measurement)

@@ -37,12 +37,17 @@ def activity_intensity(model: CollectiveImpactModel) -> np.ndarray:
     return np.where(pop.engaged, pop.commitment * np.minimum(1.0, pop.reserve), 0.0)
 
 
-def flow_resources(model: CollectiveImpactModel, intensity: np.ndarray, visible_wins: float) -> None:
+def flow_resources(
+    model: CollectiveImpactModel, intensity: np.ndarray, visible_wins: float
+) -> None:
     """Spend, earn and share resources; accumulate and recover fatigue."""
     pop = model.pop
     champ = pop.champion & pop.engaged
-    pool = CHAMPION_FUNDING * model.resources * pop.influence[champ].sum() / max(
-        model.initial_champions, 1
+    pool = (
+        CHAMPION_FUNDING
+        * model.resources
+        * pop.influence[champ].sum()
+        / max(model.initial_champions, 1)
     )
     pool += FUNDRAISING * model.backbone_function("fundraise")
     model.pool = pool

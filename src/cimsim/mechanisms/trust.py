@@ -50,7 +50,9 @@ def reward_small_wins(model: CollectiveImpactModel, visible_wins: float) -> None
     ties.trust[same] = t + s.trust_gain * WIN_TRUST * visible_wins * (1.0 - t)
 
 
-def withdraw(model: CollectiveImpactModel, leavers: np.ndarray, severity: float = WITHDRAWAL) -> None:
+def withdraw(
+    model: CollectiveImpactModel, leavers: np.ndarray, severity: float = WITHDRAWAL
+) -> None:
     """Trust on the ties of stakeholders who withdraw drops by ``loss * severity * T``."""
     if leavers.size == 0:
         return

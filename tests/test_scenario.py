@@ -1,0 +1,127 @@
+"""Scenario schema, loading, overrides and one-line errors naming file and field."""
+
+from __future__ import annotations
+
+import pytest
+
+import cimsim
+from cimsim.scenario import (
+    ScenarioError,
+    apply_overrides,
+    get_path,
+    load_scenario,
+    numeric_parameters,
+    parse_assignment,
+)
+
+
+def test_bundled_scenarios_load_and_say_they_are_plausibility_settings() -> None:
+    names = cimsim.bundled_scenarios()
+    assert {"malmo", "mechelen", "skive"} <= set(names)
+    assert "template" not in names
+    for name in ("malmo", "mechelen", "skive"):
+        sc = load_scenario(name)
+        assert sc.name == name
+        assert "plausib" in sc.plausibility.lower()
+
+
+def test_report_facts_are_in_the_case_files() -> None:
+    malmo, mechelen, skive = (load_scenario(n) for n in ("malmo", "mechelen", "skive"))
+    assert len(malmo.activities.areas) == 7
+    assert 250 <= malmo.population.businesses + malmo.population.civil_society <= 320
+    assert malmo.backbone.form == "central"
+    assert len(mechelen.activities.areas) == 3
+    assert mechelen.measurement.indicators == 86
+    assert mechelen.backbone.form == "split"
+    assert mechelen.settings.door_to_door > 0 and mechelen.activities.internships > 0
+    assert skive.backbone.form == "distributed" and skive.population.villages > 1
+    assert not skive.measurement.enabled
+    assert any(e.kind == "workshop" for e in skive.interventions)
+
+
+def test_template_is_a_valid_commented_scenario() -> None:
+    path = cimsim.scenario.scenario_dir() / "template.toml"
+    text = path.read_text()
+    assert text.count("#") > 30
+    sc = load_scenario(path)
+    assert sc.name
+
+
+def test_overrides_use_dotted_paths() -> None:
+    sc = load_scenario("malmo", {"backbone.enabled": False, "preconditions.urgency": 0.2})
+    assert sc.backbone.enabled is False
+    assert get_path(sc, "preconditions.urgency") == 0.2
+
+
+def test_parse_assignment_reads_toml_literals() -> None:
+    assert parse_assignment("backbone.enabled=false") == ("backbone.enabled", False)
+    assert parse_assignment("settings.communication=0.7") == ("settings.communication", 0.7)
+    assert parse_assignment("backbone.form=split") == ("backbone.form", "split")
+    path, value = parse_assignment('interventions=[{month=3, kind="remove_backbone"}]')
+    assert value == [{"month": 3, "kind": "remove_backbone"}]
+    with pytest.raises(ScenarioError, match="PATH=VALUE"):
+        parse_assignment("backbone.enabled")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"backbone.enabeld": True}, "unknown parameter 'backbone.enabeld'"),
+        ({"nonsense": 1}, "unknown parameter 'nonsense'"),
+        ({"backbone.capacity": 1.5}, "backbone.capacity: Input should be less than or equal to 1"),
+        ({"preconditions.urgency": -0.1}, "preconditions.urgency"),
+        ({"population.citizens": "many"}, "population.citizens"),
+        ({"backbone.enabled": "perhaps"}, "backbone.enabled"),
+        ({"backbone.form": "circular"}, "backbone.form"),
+        ({"interventions": [{"month": 3, "kind": "magic"}]}, "interventions.0"),
+        ({"interventions": [{"month": 0, "kind": "workshop"}]}, "interventions.0.workshop.month"),
+    ],
+)
+def test_bad_values_give_one_line_naming_file_and_field(overrides: dict, fragment: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("malmo", overrides)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert fragment in msg
+    if not msg.startswith("unknown parameter"):
+        assert "malmo.toml" in msg
+
+
+def test_bad_files_name_the_file_and_field(tmp_path) -> None:  # noqa: ANN001
+    bad = tmp_path / "city.toml"
+    bad.write_text('name = "x"\n[backbone]\nenabled = true\ncolour = "red"\n')
+    with pytest.raises(ScenarioError, match=r"city.toml: backbone.colour: unknown field"):
+        load_scenario(bad)
+    bad.write_text("[backbone\nenabled = true\n")
+    with pytest.raises(ScenarioError, match=r"city.toml: not valid TOML"):
+        load_scenario(bad)
+    bad.write_text("[settings]\ninitial_trust = 2.0\n")
+    with pytest.raises(ScenarioError, match=r"city.toml: settings.initial_trust"):
+        load_scenario(bad)
+    bad.write_text('[activities]\nareas = ["a", "b"]\nneed = [1.0]\n')
+    with pytest.raises(ScenarioError, match=r"city.toml: activities"):
+        load_scenario(bad)
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load_scenario(tmp_path / "missing.toml")
+    with pytest.raises(ScenarioError, match="unknown scenario 'atlantis'"):
+        load_scenario("atlantis")
+
+
+def test_apply_overrides_does_not_touch_the_input() -> None:
+    data = {"backbone": {"enabled": True}}
+    out = apply_overrides(data, {"backbone.enabled": False})
+    assert data["backbone"]["enabled"] is True and out["backbone"]["enabled"] is False
+
+
+def test_numeric_parameters_are_the_unit_interval_settings() -> None:
+    params = numeric_parameters()
+    for path in (
+        "backbone.capacity",
+        "preconditions.urgency",
+        "preconditions.champion_strength",
+        "preconditions.resources",
+        "settings.initial_trust",
+        "settings.communication",
+    ):
+        assert params[path] == (0.0, 1.0)
+    assert "population.citizens" not in params
