@@ -125,3 +125,20 @@ def test_numeric_parameters_are_the_unit_interval_settings() -> None:
     ):
         assert params[path] == (0.0, 1.0)
     assert "population.citizens" not in params
+
+
+def test_scenario_guide_documents_every_field() -> None:
+    from pathlib import Path
+
+    from cimsim.scenario import INTERVENTION_KINDS, Scenario
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "scenario-guide.md").read_text()
+    for section in ("population", "network", "preconditions", "settings", "backbone"):
+        cls = Scenario.model_fields[section].annotation
+        for name in cls.model_fields:
+            assert f"`{section}.{name}`" in guide, f"{section}.{name}"
+    for section in ("measurement", "activities"):
+        for name in Scenario.model_fields[section].annotation.model_fields:
+            assert f"`{section}.{name}`" in guide, f"{section}.{name}"
+    for kind in INTERVENTION_KINDS:
+        assert f"`{kind}`" in guide
