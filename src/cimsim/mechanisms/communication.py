@@ -49,14 +49,10 @@ def communicate(model: CollectiveImpactModel) -> None:
     pop, ties, rng, s = model.pop, model.ties, model.rng, model.settings
     act = ACTIVITY[pop.engagement]
     p = s.communication * CONTACT_RATE * act[ties.u] * act[ties.v]
-    contact = rng.random(len(ties)) < p
-    f2f = rng.random(len(ties)) < s.face_to_face
-    ties.active |= contact
-    ties.weight = np.where(
-        ties.active,
-        np.maximum(ties.weight, np.where(f2f, FACE_TO_FACE_WEIGHT, WRITTEN_WEIGHT)),
-        0.0,
-    )
+    contact = np.flatnonzero(rng.random(len(ties)) < p)
+    f2f = rng.random(contact.size) < s.face_to_face
+    ties.active[contact] = True
+    ties.weight[contact] = np.where(f2f, FACE_TO_FACE_WEIGHT, WRITTEN_WEIGHT)
 
     n = len(pop)
     broadcast = s.communication * (1.0 - s.face_to_face) * BROADCAST_REACH
