@@ -64,9 +64,8 @@ def common_agenda(model: CollectiveImpactModel) -> float:
 
 def communication(model: CollectiveImpactModel) -> float:
     """Share of ties between engaged stakeholders that carried a contact this month."""
-    pop, ties = model.pop, model.ties
-    eng = pop.engaged
-    both = eng[ties.u] & eng[ties.v]
+    ties = model.ties
+    both = model.engaged_ties()
     n = int(both.sum())
     return float((ties.active & both).sum() / n) if n else 0.0
 
@@ -76,7 +75,8 @@ def trust(model: CollectiveImpactModel) -> float:
     ties = model.ties
     if len(ties) == 0:
         return 0.0
-    active = ties.trust[ties.active]
+    idx = model.active_idx if model.active_idx.size else np.flatnonzero(ties.active)
+    active = ties.trust[idx]
     return float(active.mean() if active.size else ties.trust.mean())
 
 
@@ -105,10 +105,11 @@ def compute(model: CollectiveImpactModel, month: dict[str, float]) -> dict[str, 
         "participation": n_eng / n if n else 0.0,
     }
     rates = []
+    sizes = np.bincount(pop.sector, minlength=len(SECTORS))
+    engaged_by_sector = np.bincount(pop.sector[eng], minlength=len(SECTORS))
     for code, name in enumerate(SECTORS):
-        in_sector = pop.sector == code
-        size = int(in_sector.sum())
-        rate = float((eng & in_sector).sum() / size) if size else 0.0
+        size = int(sizes[code])
+        rate = float(int(engaged_by_sector[code]) / size) if size else 0.0
         out[f"participation_{name}"] = rate
         if size:
             rates.append(rate)

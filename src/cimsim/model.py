@@ -84,6 +84,7 @@ class CollectiveImpactModel(Model):
         self.reached_by_broadcast = np.zeros(len(self.pop), bool)
         self.visited = np.zeros(len(self.pop), bool)
         self.fired: list[str] = []
+        self._eng_ties: np.ndarray | None = None
 
         for row, code in enumerate(self.pop.sector.tolist()):
             STAKEHOLDER_CLASSES[code](self, row)
@@ -139,21 +140,32 @@ class CollectiveImpactModel(Model):
 
     # ------------------------------------------------------------------ helpers
 
-    def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
-        """Mean trust on the ties of the given stakeholders (initial trust if they have none)."""
+    def mean_trust_of(self, rows: np.ndarray, incident: np.ndarray | None = None) -> np.ndarray:
+        """Mean trust on the ties of the given stakeholders (initial trust if they have none).
+
+        ``incident`` optionally lists (in order) tie indices that include every tie of ``rows``;
+        sums over it equal sums over all ties for those rows.
+        """
         n = len(self.pop)
         ties = self.ties
-        total = np.bincount(ties.u, weights=ties.trust, minlength=n) + np.bincount(
-            ties.v, weights=ties.trust, minlength=n
-        )
-        deg = np.bincount(ties.u, minlength=n) + np.bincount(ties.v, minlength=n)
-        mean = np.where(deg > 0, total / np.maximum(deg, 1), self.settings.initial_trust)
-        return mean[rows]
+        if incident is None:
+            u, v, t = ties.u, ties.v, ties.trust
+        else:
+            u, v, t = ties.u[incident], ties.v[incident], ties.trust[incident]
+        total = np.bincount(u, weights=t, minlength=n) + np.bincount(v, weights=t, minlength=n)
+        total, deg = total[rows], ties.degree[rows]
+        return np.where(deg > 0, total / np.maximum(deg, 1), self.settings.initial_trust)
+
+    def engaged_ties(self) -> np.ndarray:
+        """Mask of ties whose both ends are engaged (cached for the rest of the step)."""
+        if self._eng_ties is not None:
+            return self._eng_ties
+        eng = self.pop.engaged
+        return eng[self.ties.u] & eng[self.ties.v]
 
     def engaged_trust(self) -> float:
         """Mean trust on ties between engaged stakeholders (initial trust if none)."""
-        eng = self.pop.engaged
-        both = eng[self.ties.u] & eng[self.ties.v]
+        both = self.engaged_ties()
         return float(self.ties.trust[both].mean()) if both.any() else self.settings.initial_trust
 
     def government_engaged_share(self) -> float:
@@ -166,6 +178,7 @@ class CollectiveImpactModel(Model):
     def step(self) -> None:
         """Advance the initiative by one month."""
         month = self.steps
+        self._eng_ties = None
         communication.reset_month(self)
         self.fired = apply_interventions(self, month)
         u0 = self.spec.preconditions.urgency
@@ -190,6 +203,7 @@ class CollectiveImpactModel(Model):
         recruitment.drop_out(self)
         for agent in self.backbones:
             agent.broker_ties()
+        self._eng_ties = self.engaged_ties()  # engagement and ties are fixed from here on
 
         activities.allocate_activities(self, self.gap_info)
         intensity = resources.activity_intensity(self)

@@ -6,7 +6,7 @@ ties; the Mesa agents in :mod:`cimsim.agents` read and write their own row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,7 @@ class Ties:
     weight: np.ndarray
     mediated: np.ndarray
     keys: np.ndarray
+    _deg: np.ndarray | None = field(default=None, repr=False)
 
     _COLUMNS = ("u", "v", "trust", "active", "weight", "mediated")
 
@@ -56,8 +57,8 @@ class Ties:
         m = u.size
         return cls(
             n_nodes=n_nodes,
-            u=u.astype(np.int32),
-            v=v.astype(np.int32),
+            u=u.astype(np.intp),
+            v=v.astype(np.intp),
             trust=np.full(m, trust),
             active=np.zeros(m, bool),
             weight=np.zeros(m),
@@ -67,6 +68,16 @@ class Ties:
 
     def __len__(self) -> int:
         return int(self.u.size)
+
+    @property
+    def degree(self) -> np.ndarray:
+        """Ties per node (cached; ties are only ever appended through add)."""
+        if self._deg is None or self._deg_size != self.u.size:
+            self._deg = np.bincount(self.u, minlength=self.n_nodes) + np.bincount(
+                self.v, minlength=self.n_nodes
+            )
+            self._deg_size = self.u.size
+        return self._deg
 
     def add(self, u: np.ndarray, v: np.ndarray, trust: float) -> int:
         """Append new ties (brokered by the backbone); existing ties and loops are skipped.
@@ -84,6 +95,12 @@ class Ties:
         new = Ties.make(self.n_nodes, key // self.n_nodes, key % self.n_nodes, trust)
         for name in self._COLUMNS:
             setattr(self, name, np.concatenate((getattr(self, name), getattr(new, name))))
+        if self._deg is not None:  # keep the cached degree current instead of recounting
+            self._deg = self._deg + (
+                np.bincount(new.u, minlength=self.n_nodes)
+                + np.bincount(new.v, minlength=self.n_nodes)
+            )
+            self._deg_size = self.u.size
         return int(key.size)
 
 

@@ -49,7 +49,12 @@ def exchange_agenda(model: CollectiveImpactModel) -> None:
     model.active_idx = idx
 
 
-def align_in_meetings(model: CollectiveImpactModel, group: np.ndarray, members: np.ndarray) -> None:
+def align_in_meetings(
+    model: CollectiveImpactModel,
+    group: np.ndarray,
+    members: np.ndarray,
+    incident: np.ndarray | None = None,
+) -> None:
     """Attendees move toward their meeting's mean position (widened bound, face to face)."""
     pop = model.pop
     if members.size == 0:
@@ -60,6 +65,6 @@ def align_in_meetings(model: CollectiveImpactModel, group: np.ndarray, members: 
         np.bincount(group, minlength=n_groups), 1
     )
     gap = mean[group] - x
-    trust = model.mean_trust_of(members)
+    trust = model.mean_trust_of(members, incident)
     bound = confidence_bound(model, trust) + MEETING_WIDENING
     pop.position[members] = np.clip(x + CONVERGENCE * trust * gap * (np.abs(gap) < bound), 0, 1)

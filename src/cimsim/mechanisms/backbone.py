@@ -62,16 +62,21 @@ def convene(
         return 0
     weight = pop.influence[pool] + 0.1 if by_influence else np.ones(pool.size)
     keys = np.log(weight) + rng.gumbel(size=pool.size)
-    members = pool[np.argsort(-keys, kind="stable")[:seats]]
+    if seats < pool.size:
+        top = np.argpartition(-keys, seats - 1)[:seats]
+        members = pool[top[np.argsort(-keys[top], kind="stable")]]
+    else:
+        members = pool[np.argsort(-keys, kind="stable")]
     group = rng.permutation(seats) // MEETING_SIZE
     pop.attended[members] = True
     gid = np.full(len(pop), -1, np.int64)
     gid[members] = group
-    together = (gid[ties.u] >= 0) & (gid[ties.u] == gid[ties.v])
+    gu, gv = gid[ties.u], gid[ties.v]
+    together = (gu >= 0) & (gu == gv)
     ties.active |= together
     ties.mediated |= together
     ties.weight[together] = 1.0
-    align_in_meetings(model, group, members)
+    align_in_meetings(model, group, members, np.flatnonzero((gu >= 0) | (gv >= 0)))
     return int(seats)
 
 

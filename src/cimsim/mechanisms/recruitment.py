@@ -63,8 +63,10 @@ def champion_pull(model: CollectiveImpactModel) -> np.ndarray:
     n = len(pop)
     champ = pop.champion & pop.engaged
     infl = pop.influence * champ
-    direct = np.bincount(ties.u, weights=infl[ties.v] * ties.trust, minlength=n) + np.bincount(
-        ties.v, weights=infl[ties.u] * ties.trust, minlength=n
+    hit = np.flatnonzero(champ[ties.u] | champ[ties.v])  # only ties to champions count
+    u, v, t = ties.u[hit], ties.v[hit], ties.trust[hit]
+    direct = np.bincount(u, weights=infl[v] * t, minlength=n) + np.bincount(
+        v, weights=infl[u] * t, minlength=n
     )
     n0 = max(model.initial_champions, 1)
     visibility = CHAMPION_VISIBILITY * infl[champ].sum() / n0
@@ -76,7 +78,7 @@ def engage(model: CollectiveImpactModel) -> None:
     pop, ties, rng = model.pop, model.ties, model.rng
     n = len(pop)
     eng = pop.engaged.astype(float)
-    deg = np.bincount(ties.u, minlength=n) + np.bincount(ties.v, minlength=n)
+    deg = ties.degree
     social = (
         np.bincount(ties.u, weights=eng[ties.v] * ties.trust, minlength=n)
         + np.bincount(ties.v, weights=eng[ties.u] * ties.trust, minlength=n)

@@ -44,8 +44,8 @@ def reward_small_wins(model: CollectiveImpactModel, visible_wins: float) -> None
     pop, ties, s = model.pop, model.ties, model.settings
     if visible_wins <= 0:
         return
-    eng = pop.engaged
-    same = eng[ties.u] & eng[ties.v] & (pop.area[ties.u] == pop.area[ties.v])
+    both = np.flatnonzero(model.engaged_ties())
+    same = both[pop.area[ties.u[both]] == pop.area[ties.v[both]]]
     t = ties.trust[same]
     ties.trust[same] = t + s.trust_gain * WIN_TRUST * visible_wins * (1.0 - t)
 
