@@ -1,0 +1,374 @@
+"""Solara components of the cimsim page: controls, views, compare mode, events, exports.
+
+All model logic lives in :class:`cimsim.app.state.Session`; these components only
+call its methods and redraw. The page is built from plain Solara components rather than
+Mesa's ``SolaraViz`` because it needs two models stepped in lockstep, scenario uploads,
+scheduled events and exports, none of which SolaraViz's single-model controller offers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import reacton.ipywidgets as rw
+import solara
+
+from cimsim.app import figures, texts
+from cimsim.app.state import COMPARE_VARIANTS, EVENT_FIELDS, PARAMETERS, Session
+from cimsim.scenario import ScenarioError, bundled_scenarios
+
+CHARTS = {
+    "Building blocks": "blocks",
+    "Outcomes": "outcomes",
+    "Sectors": "sectors",
+    "Issue areas": "areas",
+    "Difference A−B": "difference",
+}
+"""Chart tab label -> figure name (only the selected chart is drawn, to keep steps fast)."""
+
+SMALL = {"font-size": "12px", "color": "#555", "line-height": "1.25", "margin-bottom": "6px"}
+
+
+@solara.component
+def Figure(session: Session, live: figures.LiveFigures, name: str, version: int) -> None:
+    """One figure of the session as a PNG image, redrawn when ``version`` changes."""
+    data = solara.use_memo(lambda: live.png(session, name), [name, version, session.generation])
+    rw.Image(value=data, format="png", layout={"max_width": "100%"})
+
+
+@solara.component
+def ParamSlider(session: Session, path: str, act: Callable, version: int) -> None:
+    """A slider for one unit-interval parameter, with its explanation."""
+    label, lo, hi, step = PARAMETERS[path]
+    solara.SliderFloat(
+        label,
+        value=float(session.get_param(path)),
+        min=lo,
+        max=hi,
+        step=step,
+        thumb_label="always",
+        on_value=lambda v: act(session.set_param, path, round(float(v), 4)),
+    )
+    solara.Text(texts.PARAMETERS[path], style=SMALL)
+
+
+@solara.component
+def ScenarioControls(session: Session, act: Callable, version: int) -> None:
+    """Scenario picker, TOML upload and paste box."""
+    bundled = list(bundled_scenarios())
+    pasted = solara.use_reactive("")
+    current = session.scenario_name if session.source in bundled else None
+    solara.Select(
+        label="Scenario",
+        values=bundled,
+        value=current,
+        on_value=lambda name: name and act(session.load_bundled, name),
+    )
+    if current is None:
+        solara.Text(f"Your scenario: {session.source}", style=SMALL)
+    solara.FileDrop(
+        label="…or drop your own scenario .toml here",
+        on_file=lambda f: act(session.load_toml_text, f["data"], f["name"]),
+        lazy=False,
+    )
+    with solara.Details("Paste a scenario (TOML)"):
+        solara.InputTextArea("TOML", value=pasted, rows=5, continuous_update=True)
+        solara.Button(
+            "Load TOML",
+            small=True,
+            on_click=lambda: act(session.load_toml_text, pasted.value, "pasted.toml"),
+        )
+
+
+@solara.component
+def RunControls(
+    session: Session,
+    act: Callable,
+    playing: solara.Reactive[bool],
+    interval: solara.Reactive[int],
+    per_tick: solara.Reactive[int],
+    version: int,
+) -> None:
+    """Play/pause, step, reset, speed and seed."""
+    with solara.Row(gap="6px"):
+        solara.Button(
+            "Pause" if playing.value else "Play",
+            color="primary",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=session.finished and not playing.value,
+        )
+        solara.Button(
+            "Step", color="primary", on_click=lambda: act(session.step), disabled=playing.value
+        )
+        solara.Button("Reset", on_click=lambda: (playing.set(False), act(session.reset)))
+    solara.SliderInt("Pause between ticks (ms)", value=interval, min=0, max=1000, step=50)
+    solara.SliderInt("Months per tick", value=per_tick, min=1, max=12)
+    solara.InputText(
+        "Seed",
+        value=str(session.seed),
+        on_value=lambda text: act(session.set_seed, text),
+        continuous_update=False,
+    )
+
+
+@solara.component
+def ParameterControls(session: Session, act: Callable, version: int) -> None:
+    """Preconditions, settings and backbone controls."""
+    solara.Markdown("**Preconditions**")
+    for path in (
+        "preconditions.urgency",
+        "preconditions.champion_strength",
+        "preconditions.resources",
+    ):
+        ParamSlider(session, path, act, version)
+    solara.Markdown("**Settings**")
+    for path in ("settings.initial_trust", "settings.communication"):
+        ParamSlider(session, path, act, version)
+    solara.Markdown("**Backbone**")
+    solara.Switch(
+        label="Backbone organisation",
+        color="primary",
+        value=bool(session.get_param("backbone.enabled")),
+        on_value=lambda on: act(session.set_param, "backbone.enabled", bool(on)),
+    )
+    solara.Text(texts.PARAMETERS["backbone.enabled"], style=SMALL)
+    ParamSlider(session, "backbone.capacity", act, version)
+
+
+@solara.component
+def CompareControls(session: Session, act: Callable, version: int) -> None:
+    """Compare mode: B = A with one change, same seed, stepped in lockstep."""
+    solara.Switch(
+        label="Compare A with B",
+        color="primary",
+        value=session.compare,
+        on_value=lambda on: act(session.set_compare, bool(on)),
+    )
+    solara.Select(
+        label="B = A but with",
+        values=list(COMPARE_VARIANTS),
+        value=session.variant,
+        on_value=lambda v: v and act(session.set_compare, session.compare, v),
+    )
+
+
+@solara.component
+def EventControls(session: Session, act: Callable, version: int) -> None:
+    """Schedule an event at a future month and list the timeline."""
+    kind = solara.use_reactive("remove_backbone")
+    month = solara.use_reactive("24")
+    value = solara.use_reactive("")
+    field, default = EVENT_FIELDS[kind.value]
+
+    def schedule() -> None:
+        def do() -> None:
+            try:
+                m = int(month.value.strip())
+            except ValueError:
+                raise ScenarioError(f"month must be a whole number (got {month.value!r})") from None
+            event: dict[str, Any] = {"kind": kind.value, "month": m}
+            if field is not None:
+                raw = value.value.strip() or str(default)
+                try:
+                    event[field] = int(raw) if isinstance(default, int) else float(raw)
+                except ValueError:
+                    raise ScenarioError(f"{field} must be a number (got {raw!r})") from None
+            session.schedule(event)
+
+        act(do)
+
+    solara.Select(label="Event", values=list(EVENT_FIELDS), value=kind)
+    solara.Text(texts.EVENTS[kind.value], style=SMALL)
+    with solara.Row(gap="6px"):
+        solara.InputText("At month", value=month, continuous_update=True)
+        if field is not None:
+            solara.InputText(f"{field} (default {default})", value=value, continuous_update=True)
+    with solara.Row(gap="6px"):
+        solara.Button("Schedule", color="primary", small=True, on_click=schedule)
+        solara.Button("Clear my events", small=True, on_click=lambda: act(session.clear_events))
+    timeline = session.timeline()
+    if timeline:
+        lines = [
+            f"- month {m}: {text} — {'**fired**' if fired else 'pending'}"
+            for m, text, fired in timeline
+        ]
+        solara.Markdown("\n".join(lines))
+
+
+@solara.component
+def Exports(session: Session, chart: str, config: int) -> None:
+    """CSV of the time series and PNGs of the figures on the page."""
+
+    def csv() -> bytes:
+        return session.csv_bytes()
+
+    def png(name: str) -> Callable[[], bytes]:
+        def make() -> bytes:
+            with session.lock:
+                return figures.png_bytes(figures.make_figure(session, name))
+
+        return make
+
+    stem = f"cimsim-{session.scenario_name}-seed{session.seed}"
+    with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+        solara.FileDownload(csv, filename=f"{stem}.csv", label="Time series (CSV)")
+        solara.FileDownload(png("network"), filename=f"{stem}-network.png", label="Network (PNG)")
+        solara.FileDownload(png(chart), filename=f"{stem}-{chart}.png", label="Chart (PNG)")
+
+
+@solara.component
+def Summary(session: Session, version: int) -> None:
+    """Month counter and the headline numbers of A (and B)."""
+    latest = session.model.latest
+    text = (
+        f"Month {session.month} / {session.months}: impact {latest['impact']:.2f}, "
+        f"participation {latest['participation']:.0%}, trust {latest['trust']:.2f}, "
+        f"backbone {'yes' if session.model.has_backbone else 'no'}"
+    )
+    solara.Text(text, classes=["cimsim-month"], style={"font-weight": "bold"})
+    if session.model_b is not None:
+        lb = session.model_b.latest
+        solara.Text(
+            f"B ({session.variant}): impact {lb['impact']:.2f}, participation "
+            f"{lb['participation']:.0%}, trust {lb['trust']:.2f}",
+            classes=["cimsim-month-b"],
+        )
+    if session.model.fired:
+        solara.Info(
+            f"Month {session.month}: "
+            + ", ".join(k.replace("_", " ") for k in session.model.fired)
+            + " happened"
+        )
+
+
+@solara.component
+def Explanations() -> None:
+    """The five building blocks and the outcomes in the report's words."""
+    with solara.Details("What the building blocks mean"):
+        for title, text in [*texts.BUILDING_BLOCKS.values(), *texts.OUTCOMES.values()]:
+            solara.Markdown(f"**{title}.** {text}")
+
+
+def chart_names(session: Session) -> list[str]:
+    """The chart tabs on offer (the difference only in compare mode)."""
+    return [k for k, n in CHARTS.items() if n != "difference" or session.compare]
+
+
+@solara.component
+def Views(session: Session, version: solara.Reactive[int], chart: solara.Reactive[str]) -> None:
+    """The main area: month counter, network and the selected chart.
+
+    This is the only component that reads ``version``, so a step re-renders it alone
+    (in one pass); the controls, the header and the exports follow the settings.
+    """
+    v = version.value
+    live = solara.use_memo(figures.LiveFigures, [])
+    names = chart_names(session)
+    shown = chart.value if chart.value in names else names[0]
+    Summary(session, v)
+    with solara.Columns([5, 6]):
+        with solara.Column(classes=["cimsim-network"], gap="2px"):
+            Figure(session, live, "network", v)
+            Caption(session, v)
+        with solara.Column(classes=["cimsim-chart"]):
+            solara.ToggleButtonsSingle(
+                value=shown,
+                values=names,
+                on_value=chart.set,
+                dense=True,
+                style={"flex-wrap": "wrap", "height": "auto"},
+            )
+            Figure(session, live, CHARTS[shown], v)
+
+
+@solara.component
+def Caption(session: Session, version: int) -> None:
+    """The line under the network view."""
+    solara.Text(figures.network_caption(session), classes=["cimsim-caption"], style=SMALL)
+
+
+@solara.component
+def Controls(
+    session: Session,
+    act: Callable,
+    config: solara.Reactive[int],
+    playing: solara.Reactive[bool],
+    interval: solara.Reactive[int],
+    per_tick: solara.Reactive[int],
+) -> None:
+    """The control column (redrawn when settings change, not on every step)."""
+    c = config.value
+    with solara.Card("Scenario", margin=0):
+        ScenarioControls(session, act, c)
+    with solara.Card("Run", margin=0):
+        RunControls(session, act, playing, interval, per_tick, c)
+    with solara.Card("Compare", margin=0):
+        CompareControls(session, act, c)
+    with solara.Card("Schedule an event", margin=0):
+        EventControls(session, act, c)
+    with solara.Card("Preconditions and settings", margin=0):
+        ParameterControls(session, act, c)
+
+
+@solara.component
+def AppPage(session: Session | None = None) -> None:
+    """The cimsim page: controls on the left, network and charts on the right.
+
+    ``session`` lets tests pass in their own controller; the served page makes a fresh
+    one per browser tab.
+    """
+    session = solara.use_memo(lambda: session if session is not None else Session(), [])
+    version = solara.use_reactive(0)
+    config = solara.use_reactive(0)
+    error = solara.use_reactive(None)
+    playing = solara.use_reactive(False)
+    interval = solara.use_reactive(200)
+    per_tick = solara.use_reactive(1)
+    chart = solara.use_reactive("Building blocks")
+
+    def act(fn: Callable, *args: Any) -> None:
+        try:
+            fn(*args)
+            error.set(None)
+        except ScenarioError as err:
+            error.set(str(err))
+        version.set(version.value + 1)
+        if fn != session.step:
+            config.set(config.value + 1)
+
+    def loop(cancel: threading.Event) -> None:
+        while playing.value and not cancel.is_set():
+            time.sleep(interval.value / 1000)
+            if cancel.is_set() or not playing.value:
+                break
+            session.step(min(per_tick.value, max(session.months - session.month, 1)))
+            version.set(version.value + 1)
+            if session.finished:
+                playing.set(False)
+
+    solara.use_thread(loop, dependencies=[playing.value], intrusive_cancel=False)
+
+    solara.Title("cimsim — collective impact simulator")
+    with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
+        with solara.Column(
+            gap="8px",
+            classes=["cimsim-controls"],
+            style={"width": "340px", "min-width": "300px", "flex": "0 0 340px"},
+        ):
+            Controls(session, act, config, playing, interval, per_tick)
+        with solara.Column(gap="8px", style={"flex": "1 1 auto", "min-width": "0"}):
+            c = config.value
+            spec = session.model.spec
+            solara.Markdown(f"### {spec.title or spec.name}\n{spec.description}")
+            solara.Text(texts.INTRO, style=SMALL)
+            if error.value:
+                solara.Error(error.value, classes=["cimsim-error"])
+            Views(session, version, chart)
+            names = chart_names(session)
+            shown = chart.value if chart.value in names else names[0]
+            with solara.Card("Export", margin=0):
+                Exports(session, CHARTS[shown], c)
+            Explanations()

@@ -1,0 +1,259 @@
+"""Component tests of the Solara page (solara.render) and of its plain-Python controller."""
+
+from __future__ import annotations
+
+import argparse
+
+import ipyvuetify as v
+import ipywidgets as w
+import pytest
+import solara
+
+from cimsim.app import Page, Session, figures, serve
+from cimsim.scenario import ScenarioError
+
+
+def render(session: Session | None = None):  # noqa: ANN201
+    session = session or Session()
+    box, rc = solara.render(Page(session=session), handle_error=False)
+    return session, rc
+
+
+def month_text(rc) -> str:  # noqa: ANN001
+    return rc.find(v.Html, class_="cimsim-month").widget.children[0]
+
+
+def images(rc) -> list[bytes]:  # noqa: ANN001
+    return [bytes(img.value) for img in rc.find(w.Image).widgets]
+
+
+def click(rc, label: str) -> None:  # noqa: ANN001
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def type_text(rc, label: str, text: str) -> None:  # noqa: ANN001
+    field = rc.find(v.TextField, label=label).widget
+    field.v_model = text
+    if any(k.startswith("keyup.enter") for k in field._event_handlers_map):
+        field.fire_event("keyup.enter", None)  # fields that update on Enter/blur only
+
+
+def error_text(rc) -> str:  # noqa: ANN001
+    found = rc.find(v.Alert, class_="cimsim-error")
+    return " ".join(str(c) for c in found.widget.children) if found.widgets else ""
+
+
+# ---------------------------------------------------------------------- page
+
+
+def test_step_advances_model_plots_and_network() -> None:
+    session, rc = render()
+    assert month_text(rc).startswith("Month 0 /")
+    before = images(rc)
+    assert len(before) == 2  # network + selected chart
+    click(rc, "Step")
+    assert session.month == 1
+    assert month_text(rc).startswith("Month 1 /")
+    after = images(rc)
+    assert all(a != b for a, b in zip(before, after, strict=True))
+
+
+def test_slider_changes_model_parameter() -> None:
+    session, rc = render()
+    slider = rc.find(v.Slider, label="Urgency").widget
+    slider.v_model = 0.2
+    assert session.model.spec.preconditions.urgency == pytest.approx(0.2)
+    assert session.overrides["preconditions.urgency"] == pytest.approx(0.2)
+    rc.find(v.Switch, label="Backbone organisation").widget.v_model = False
+    assert session.model.spec.backbone.enabled is False
+    assert not session.model.has_backbone
+    assert "backbone no" in month_text(rc)
+
+
+def test_reset_rebuilds_model() -> None:
+    session, rc = render()
+    for _ in range(3):
+        click(rc, "Step")
+    old = session.model
+    assert session.month == 3
+    click(rc, "Reset")
+    assert session.model is not old
+    assert session.month == 0
+    assert month_text(rc).startswith("Month 0 /")
+
+
+def test_compare_mode_steps_both_models() -> None:
+    session, rc = render()
+    rc.find(v.Switch, label="Compare A with B").widget.v_model = True
+    assert session.model_b is not None
+    assert session.model_b.spec.backbone.enabled is False
+    click(rc, "Step")
+    click(rc, "Step")
+    assert session.model.steps == session.model_b.steps == 2
+    assert rc.find(v.Btn, children=["Difference A−B"]).widgets
+    b_text = rc.find(v.Html, class_="cimsim-month-b").widget.children[0]
+    assert b_text.startswith("B (backbone off)")
+    rc.find(v.Btn, children=["Difference A−B"]).widget.click()
+    diff = session.difference()
+    assert diff is not None and diff.loc[2, "backbone_support"] > 0
+
+
+def test_intervention_fires_at_its_month() -> None:
+    session, rc = render()
+    rc.find(v.Select, label="Event").widget.v_model = "remove_backbone"
+    type_text(rc, "At month", "2")
+    click(rc, "Schedule")
+    assert error_text(rc) == ""
+    assert [e.kind for e in session.model.interventions] == ["remove_backbone"]
+    click(rc, "Step")
+    assert session.model.has_backbone
+    click(rc, "Step")
+    assert not session.model.has_backbone
+    assert session.model.fired == ["remove_backbone"]
+    assert "remove backbone happened" in str(rc.find(v.Alert).widgets[-1].children)
+    # the month has passed now: scheduling it again is refused with a message
+    click(rc, "Schedule")
+    assert "already passed" in error_text(rc)
+
+
+def test_funding_cut_with_value() -> None:
+    session, rc = render()
+    rc.find(v.Select, label="Event").widget.v_model = "change_funding"
+    type_text(rc, "At month", "1")
+    type_text(rc, "resources (default 0.3)", "0.1")
+    click(rc, "Schedule")
+    click(rc, "Step")
+    assert session.model.resources == pytest.approx(0.1)
+    type_text(rc, "resources (default 0.3)", "lots")
+    type_text(rc, "At month", "5")
+    click(rc, "Schedule")
+    assert "resources must be a number" in error_text(rc)
+
+
+def test_malformed_toml_shows_error_and_app_keeps_running() -> None:
+    session, rc = render()
+    rc.find(v.Textarea, label="TOML").widget.v_model = "name = [unclosed"
+    click(rc, "Load TOML")
+    assert "not valid TOML" in error_text(rc)
+    assert session.scenario_name == "malmo"
+    rc.find(v.Textarea, label="TOML").widget.v_model = "[preconditions]\nurgency = 3.0"
+    click(rc, "Load TOML")
+    assert "preconditions.urgency" in error_text(rc)
+    click(rc, "Step")
+    assert session.month == 1
+    assert error_text(rc) == ""
+
+
+def test_valid_toml_upload_switches_scenario() -> None:
+    session, rc = render()
+    text = 'name = "mine"\nmonths = 24\n[population]\ncitizens = 200\n'
+    rc.find(v.Textarea, label="TOML").widget.v_model = text
+    click(rc, "Load TOML")
+    assert error_text(rc) == ""
+    assert session.scenario_name == "mine"
+    assert month_text(rc).startswith("Month 0 / 24")
+
+
+def test_seed_input_is_coerced_and_validated() -> None:
+    session, rc = render()
+    type_text(rc, "Seed", "abc")
+    assert "seed must be a whole number" in error_text(rc)
+    type_text(rc, "Seed", " 7 ")
+    assert session.seed == 7
+    assert error_text(rc) == ""
+
+
+def test_scenario_picker_switches_bundled_case() -> None:
+    session, rc = render()
+    rc.find(v.Select, label="Scenario").widget.v_model = "skive"
+    assert session.model.spec.name == "skive"
+    assert len(session.model.interventions) >= 3
+
+
+# ---------------------------------------------------------------------- controller
+
+
+def test_session_same_seed_same_run_and_compare_lockstep() -> None:
+    a, b = Session(seed=3), Session(seed=3)
+    a.step(5)
+    b.step(5)
+    assert a.results().equals(b.results())
+    a.set_compare(True, "no shared measurement")
+    a.step(3)
+    assert a.model.steps == a.model_b.steps == 3
+    assert not a.model_b.spec.measurement.enabled
+
+
+def test_session_rejects_bad_values() -> None:
+    s = Session()
+    with pytest.raises(ScenarioError, match="preconditions.urgency"):
+        s.set_param("preconditions.urgency", 1.5)
+    assert "preconditions.urgency" not in s.overrides
+    with pytest.raises(ScenarioError, match="unknown parameter"):
+        s.set_param("preconditions.nonsense", 1)
+    with pytest.raises(ScenarioError):
+        s.schedule({"kind": "trust_shock", "month": 4, "severity": 2})
+    with pytest.raises(ScenarioError):
+        s.schedule({"kind": "meteor", "month": 4})
+    with pytest.raises(ScenarioError, match="UTF-8"):
+        s.load_toml_text(b"\xff\xfe", "bad.toml")
+    with pytest.raises(ScenarioError, match="unknown scenario"):
+        Session("atlantis")
+    # what solara.FileDrop hands over: the file's bytes and name
+    s.load_toml_text(b'name = "dropped"\nmonths = 12\n', "dropped.toml")
+    assert s.scenario_name == "dropped" and s.months == 12
+
+
+def test_scheduled_events_survive_reset() -> None:
+    s = Session()
+    s.schedule({"kind": "launch_measurement", "month": 3, "indicators": 12})
+    s.step(4)
+    assert s.model.indicators == 12
+    s.reset()
+    assert [e.kind for e in s.model.interventions] == ["launch_measurement"]
+    s.clear_events()
+    assert s.model.interventions == []
+
+
+def test_exports_csv_and_png() -> None:
+    s = Session()
+    s.set_compare(True)
+    s.step(4)
+    text = s.csv_bytes().decode()
+    header = text.splitlines()[0].split(",")
+    assert header[:3] == ["month", "scenario", "seed"]
+    assert "impact" in header and "b_impact" in header
+    assert any(h.startswith("area: ") for h in header)
+    assert len(text.splitlines()) == 6
+    for name in figures.BUILDERS:
+        png = figures.png_bytes(figures.make_figure(s, name))
+        assert png.startswith(b"\x89PNG")
+
+
+def test_network_sample_is_seeded_and_bounded() -> None:
+    a, b = Session(seed=5), Session(seed=5)
+    assert a.network.nodes.size == 300
+    assert (a.network.nodes == b.network.nodes).all()
+    assert (a.network.pos == b.network.pos).all()
+    small = Session()
+    small.load_toml_text("[population]\ncitizens = 20\nbusinesses = 5\ncivil_society = 5\n")
+    assert small.network.nodes.size == len(small.model.pop)
+
+
+def test_serve_runs_solara(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    class FakeProc:
+        def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+            calls.append(cmd)
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+        def poll(self) -> int:
+            return 0
+
+    monkeypatch.setattr(serve.subprocess, "Popen", FakeProc)
+    assert serve.cmd_app(argparse.Namespace(host="127.0.0.1", port=9999)) == 0
+    cmd = calls[0]
+    assert cmd[-6:] == ["cimsim.app", "--host", "127.0.0.1", "--port", "9999", "--production"]
