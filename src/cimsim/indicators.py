@@ -100,7 +100,7 @@ def compute(model: CollectiveImpactModel, month: dict[str, float]) -> dict[str, 
         "shared_measurement": month.get("shared_measurement", 0.0),
         "mutually_reinforcing": month.get("mutually_reinforcing", 0.0),
         "communication": communication(model),
-        "backbone_support": min(1.0, model.backbone_support()),
+        "backbone_support": float(min(1.0, model.backbone_support())),
         "trust": trust(model),
         "participation": n_eng / n if n else 0.0,
     }

@@ -1,0 +1,154 @@
+"""``cimsim sweep``: a full-factorial grid of parameter settings with replicates."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from cimsim.scenario import ScenarioError, load_scenario, parse_assignment, parse_value
+
+
+def _split_values(text: str) -> list[str]:
+    """Split ``v1,v2,...`` on top-level commas (commas inside [...] or quotes are kept)."""
+    items: list[str] = []
+    depth = 0
+    quote = ""
+    current = ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+            continue
+        current += ch
+    items.append(current.strip())
+    return items
+
+
+def parse_grid(texts: list[str]) -> dict[str, list[Any]]:
+    """Parse ``--grid PATH=v1,v2`` options into ``{path: [values]}`` (one-line errors)."""
+    from cimsim.cli import UserError
+    from cimsim.scenario import _schema_for
+
+    grid: dict[str, list[Any]] = {}
+    for text in texts:
+        if "=" not in text:
+            raise UserError(
+                f"--grid {text}: expected PATH=v1,v2,... e.g. backbone.enabled=true,false"
+            )
+        path, values = (s.strip() for s in text.split("=", 1))
+        try:
+            _schema_for(path)
+        except ScenarioError as err:
+            raise UserError(f"--grid {path}: {err}") from None
+        if path in grid:
+            raise UserError(f"--grid {path}: given twice")
+        items = [v for v in _split_values(values) if v]
+        if not items:
+            raise UserError(f"--grid {path}: empty list of values")
+        grid[path] = [parse_value(v) for v in items]
+    return grid
+
+
+def executor_from_args(args: argparse.Namespace) -> tuple[Any, int | None]:
+    """The executor spec and worker count chosen by ``--serial``, ``--workers``, ``--dask``."""
+    from cimsim.cli import UserError
+
+    dask = getattr(args, "dask", None)
+    serial = getattr(args, "serial", False)
+    workers = getattr(args, "workers", None)
+    if dask and serial:
+        raise UserError("--serial and --dask exclude each other")
+    if dask:
+        target = dask if dask.startswith(("local", "tcp://")) else None
+        if target is None:
+            raise UserError(f"--dask {dask}: expected local, local:N or tcp://HOST:PORT")
+        return f"dask:{target}", workers
+    if serial:
+        return "serial", None
+    return "processes", workers
+
+
+def summary_table(finals: Any, paths: list[str]) -> str:
+    """Mean of the core reporters per grid point, with the number of runs."""
+    from cimsim.indicators import CORE
+
+    cols = [*paths, *CORE]
+    grouped = finals.groupby("point", sort=True)
+    means = grouped[list(CORE)].mean()
+    first = grouped[paths].first() if paths else None
+    counts = grouped.size()
+    label = {c: c if c in paths else c.replace("_", " ")[:12] for c in cols}
+    width = {c: max(7, len(label[c])) for c in cols}
+    header = "  ".join(f"{label[c]:>{width[c]}}" for c in cols) + f"  {'n':>4}"
+    lines = [header, "-" * len(header)]
+    for point in means.index:
+        cells = []
+        for c in paths:
+            cells.append(f"{str(first.loc[point, c]):>{width[c]}}")
+        for c in CORE:
+            cells.append(f"{means.loc[point, c]:>{width[c]}.3f}")
+        lines.append("  ".join(cells) + f"  {int(counts.loc[point]):>4}")
+    return "\n".join(lines)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a grid of settings x replicates into ``--out`` (resumable) and print a summary."""
+    from cimsim.cli import UserError
+    from cimsim.runs.engine import make_grid, run_design
+
+    overrides: dict[str, Any] = {}
+    for text in args.set or []:
+        path, value = parse_assignment(text)
+        overrides[path] = value
+    grid = parse_grid(args.grid or [])
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {args.out}: exists and is not a folder")
+    base = load_scenario(args.scenario, overrides)
+    executor, workers = executor_from_args(args)
+    res = run_design(
+        base,
+        make_grid(grid),
+        args.replicates,
+        root_seed=args.seed,
+        steps=args.steps,
+        out=out,
+        executor=executor,
+        workers=workers,
+        batch_size=args.batch_size,
+        progress=True,
+    )
+    steps = res.manifest["steps"]
+    print(
+        f"{base.title or base.name}: {len(res.finals)} runs "
+        f"({res.finals['point'].nunique()} grid points x {args.replicates} replicates), "
+        f"{steps} months, root seed {args.seed}"
+    )
+    print("Final month, mean per grid point:")
+    print(summary_table(res.finals, list(grid)))
+    print(f"results written to {out}/ (finals.parquet, finals.csv, series.parquet, manifest.json)")
+    return 0
+
+
+try:
+    from cimsim.runs.analysis_commands import cmd_experiment, cmd_sensitivity  # noqa: E402,F401
+except ImportError:  # pragma: no cover - written by another part of the project
+
+    def cmd_sensitivity(args: argparse.Namespace) -> int:  # noqa: D103
+        from cimsim.cli import UserError
+
+        raise UserError("sensitivity is not available in this build")
+
+    def cmd_experiment(args: argparse.Namespace) -> int:  # noqa: D103
+        from cimsim.cli import UserError
+
+        raise UserError("experiment is not available in this build")

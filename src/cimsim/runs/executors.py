@@ -1,0 +1,144 @@
+"""Executors for the run engine, all behind one ``concurrent.futures.Executor`` interface.
+
+``"serial"`` runs each task in this process, ``"processes"`` uses a local process pool
+(forkserver context, safe with threads), ``"dask:local[:N]"`` starts a Dask LocalCluster
+and ``"dask:tcp://HOST:PORT"`` joins a running scheduler. Any ``Executor`` instance (or a
+Dask ``Client``) is accepted as is and never shut down by the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from cimsim.scenario import ScenarioError
+
+
+class SerialExecutor(Executor):
+    """A tiny in-process executor: ``submit`` runs the call at once."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """Run ``fn(*args, **kwargs)`` now and return a finished future."""
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as err:  # noqa: BLE001 - handed to the caller via the future
+            if isinstance(err, KeyboardInterrupt | SystemExit):
+                raise
+            future.set_exception(err)
+        return future
+
+
+@dataclass
+class ExecutorHandle:
+    """An executor, how many tasks it runs at once, and how to release it."""
+
+    executor: Executor
+    workers: int
+    label: str
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Shut down whatever this handle started (nothing for a borrowed executor)."""
+        for close in self.closers:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - best effort on shutdown
+                pass
+        self.closers = []
+
+
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _process_pool(workers: int | None) -> ExecutorHandle:
+    n = workers or _cpu_count()
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if getattr(main, "__spec__", None) is None and main_file and not os.path.exists(main_file):
+        # code read from stdin cannot be re-imported by fresh workers: fork instead
+        ctx: Any = multiprocessing.get_context("fork")
+    else:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["cimsim.runs.engine"])
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+
+    def close() -> None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    return ExecutorHandle(pool, n, f"processes ({n})", [close])
+
+
+def _dask_handle(client: Any, owned: list[Callable[[], None]], label: str) -> ExecutorHandle:
+    executor = client.get_executor(pure=False)
+    n = max(1, sum(client.nthreads().values()))
+    return ExecutorHandle(executor, n, label, owned)
+
+
+def _dask(target: str, workers: int | None) -> ExecutorHandle:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
+        raise ScenarioError("executor dask: the 'distributed' package is not installed") from None
+    if target == "local" or target.startswith("local:"):
+        n = workers or _cpu_count()
+        if target.startswith("local:"):
+            text = target.split(":", 1)[1]
+            if not text.isdigit() or int(text) < 1:
+                raise ScenarioError(f"executor dask:{target}: expected local:N with N >= 1")
+            n = int(text)
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+        return _dask_handle(client, [client.close, cluster.close], f"dask local ({n})")
+    if target.startswith("tcp://"):
+        try:
+            client = Client(target, timeout="10s")
+        except (OSError, TimeoutError) as err:
+            raise ScenarioError(f"executor dask:{target}: cannot connect ({err})") from None
+        return _dask_handle(client, [client.close], f"dask {target}")
+    raise ScenarioError(
+        f"executor dask:{target}: expected dask:local, dask:local:N or dask:tcp://HOST:PORT"
+    )
+
+
+def open_executor(spec: Any = "processes", workers: int | None = None) -> ExecutorHandle:
+    """Resolve an executor spec: a name, a ``dask:`` target, an Executor or a Dask Client."""
+    if isinstance(spec, Executor):
+        n = getattr(spec, "_max_workers", None)
+        client = getattr(spec, "_client", None)
+        if n is None and client is not None:
+            n = sum(client.nthreads().values())
+        return ExecutorHandle(spec, max(1, int(n or workers or 1)), type(spec).__name__)
+    if hasattr(spec, "get_executor") and hasattr(spec, "nthreads"):
+        return _dask_handle(spec, [], "dask client")
+    if not isinstance(spec, str):
+        raise ScenarioError(
+            f"executor {spec!r}: expected serial, processes, dask:... or an Executor"
+        )
+    if workers is not None and workers < 1:
+        raise ScenarioError(f"workers {workers}: expected a number >= 1")
+    if spec == "serial":
+        return ExecutorHandle(SerialExecutor(), 1, "serial")
+    if spec == "processes":
+        return _process_pool(workers)
+    if spec.startswith("dask:"):
+        return _dask(spec[len("dask:") :], workers)
+    raise ScenarioError(
+        f"executor '{spec}': expected serial, processes, dask:local[:N] or dask:tcp://HOST:PORT"
+    )

@@ -1,0 +1,160 @@
+"""The result folder of an experiment: Parquet parts, a manifest, consolidated tables.
+
+Layout of ``out/``::
+
+    manifest.json              what was run (scenario, design, seeds, versions)
+    parts/finals-A-B-H.parquet final reporters of the runs of one finished batch
+    parts/series-A-B-H.parquet monthly reporters of the same runs
+    finals.parquet, finals.csv, series.parquet   consolidated at the end
+
+Every file is written atomically (temporary file + rename), so a killed sweep leaves
+only whole parts plus ignorable ``*.tmp`` files. A part is named by the run ids it holds
+(first, last and a hash of all), so re-running never duplicates a part; runs are also
+de-duplicated on reading. A run counts as finished when its finals part exists and, if
+series are kept, its series part too (the series part is written first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cimsim.scenario import ScenarioError
+from cimsim.store import write_json, write_parquet
+
+IDENTITY = ("scenario_name", "scenario", "design", "replicates", "root_seed", "steps", "series")
+"""Manifest fields that define an experiment; a folder only resumes the same experiment."""
+
+
+class RunError(ScenarioError):
+    """A mistake in a design or an output folder (one line; the CLI exits with status 2)."""
+
+
+def _canonical(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+class ResultStore:
+    """Parts, manifest and consolidated tables of one experiment in folder ``out``."""
+
+    def __init__(self, out: str | Path) -> None:
+        self.out = Path(out)
+        self.parts = self.out / "parts"
+        self.manifest_path = self.out / "manifest.json"
+
+    # ------------------------------------------------------------------ manifest
+
+    def check_folder(self) -> None:
+        """Refuse an ``out`` that exists but is not a folder."""
+        if self.out.exists() and not self.out.is_dir():
+            raise RunError(f"{self.out}: exists and is not a folder")
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        """The existing manifest, or None if there is none."""
+        if not self.manifest_path.is_file():
+            return None
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise RunError(f"{self.manifest_path}: unreadable manifest ({err})") from None
+
+    def prepare(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Check (without writing) that ``out`` is new or holds this same experiment.
+
+        Returns the manifest in force (an existing one keeps its ``created_at``).
+        """
+        self.check_folder()
+        old = self.read_manifest()
+        if old is not None:
+            differ = [k for k in IDENTITY if _canonical(old.get(k)) != _canonical(manifest.get(k))]
+            if differ:
+                raise RunError(
+                    f"{self.manifest_path} describes a different experiment "
+                    f"(it differs in {', '.join(differ)}); use another output folder"
+                )
+            manifest = {**manifest, "created_at": old.get("created_at", manifest["created_at"])}
+        elif self.parts.is_dir() and any(self.parts.glob("*.parquet")):
+            raise RunError(
+                f"{self.out}: holds result parts but no manifest.json; use another folder"
+            )
+        return manifest
+
+    def start(self, manifest: dict[str, Any]) -> None:
+        """Create the folder and write the manifest."""
+        self.parts.mkdir(parents=True, exist_ok=True)
+        write_json(self.manifest_path, manifest)
+
+    def open(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`prepare` then :meth:`start`; returns the manifest in force."""
+        manifest = self.prepare(manifest)
+        self.start(manifest)
+        return manifest
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Rewrite the manifest atomically."""
+        write_json(self.manifest_path, manifest)
+
+    # ------------------------------------------------------------------ parts
+
+    @staticmethod
+    def part_name(kind: str, runs: list[int]) -> str:
+        """File name of a part holding ``runs`` (``kind`` is finals or series)."""
+        ids = sorted(runs)
+        digest = hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:10]
+        return f"{kind}-{ids[0]:07d}-{ids[-1]:07d}-{digest}.parquet"
+
+    def write_part(self, finals: pd.DataFrame, series: pd.DataFrame | None) -> None:
+        """Write one batch: the series part first, then the finals part (which marks it done)."""
+        runs = finals["run"].tolist()
+        if series is not None:
+            write_parquet(self.parts / self.part_name("series", runs), series)
+        write_parquet(self.parts / self.part_name("finals", runs), finals)
+
+    def _part_files(self, kind: str) -> list[Path]:
+        # atomic_write's temporary files start with "." and end in ".tmp": never matched
+        return sorted(self.parts.glob(f"{kind}-*.parquet"))
+
+    def _read(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
+        try:
+            return pd.read_parquet(path, columns=columns)
+        except Exception as err:  # noqa: BLE001 - a damaged part is re-run, not fatal
+            warnings.warn(f"ignoring unreadable part {path.name}: {err}", stacklevel=2)
+            return None
+
+    def _runs_in(self, kind: str) -> set[int]:
+        done: set[int] = set()
+        for path in self._part_files(kind):
+            df = self._read(path, ["run"])
+            if df is not None:
+                done.update(int(r) for r in df["run"])
+        return done
+
+    def finished_runs(self, series: bool) -> set[int]:
+        """Run ids whose results are on disk (finals, and series when kept)."""
+        if not self.parts.is_dir():
+            return set()
+        done = self._runs_in("finals")
+        if series:
+            done &= self._runs_in("series")
+        return done
+
+    def read_parts(self, kind: str) -> list[pd.DataFrame]:
+        """Every readable part of one kind."""
+        frames = [self._read(p) for p in self._part_files(kind)]
+        return [f for f in frames if f is not None]
+
+    # ------------------------------------------------------------------ consolidated
+
+    def write_tables(self, finals: pd.DataFrame, series: pd.DataFrame | None) -> None:
+        """Write finals.parquet, finals.csv and series.parquet atomically."""
+        from cimsim.store import write_csv
+
+        write_parquet(self.out / "finals.parquet", finals)
+        write_csv(self.out / "finals.csv", finals)
+        if series is not None:
+            write_parquet(self.out / "series.parquet", series)
