@@ -420,7 +420,7 @@ def plot_comparison(comp: Comparison, out: Path, stem: str = "sensitivity") -> l
     for ax, idx in zip(axes[:, 0], indices, strict=True):
         sub = comp.table[comp.table["index"] == idx]
         grouped_bars(ax, sub, category="parameter", group="scenario", order=order)
-        ax.set_ylabel(idx.replace("_", "*") if idx == "mu_star" else idx)
+        ax.set_ylabel("mu*" if idx == "mu_star" else idx)
         shares = ", ".join(f"{s} {r.noise_share:.2f}" for s, r in comp.results.items())
         ax.set_title(
             f"{comp.method} {idx} of {comp.outcome} (noise share: {shares})", fontsize="small"

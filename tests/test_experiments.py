@@ -1,0 +1,110 @@
+"""Quick versions of the five experiments write sane figures, tables and reports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cimsim import CORE
+from cimsim.cli import main
+from cimsim.runs.analysis_commands import experiments_dir, list_experiments, run_experiment
+
+NAMES = [
+    "missing-backbone",
+    "weak-champions",
+    "sobol-across-cases",
+    "morris-screening",
+    "failure-regions",
+]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    base = tmp_path_factory.mktemp("experiments")
+    return {name: base / name for name in NAMES}
+
+
+def test_all_experiments_are_listed():
+    assert sorted(list_experiments()) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_quick_experiment_writes_outputs(name, results):
+    out = results[name]
+    run_experiment(name, quick=True, out=out, executor="serial", progress=False)
+    files = {p.name for p in out.iterdir()}
+    assert "report.md" in files
+    assert any(f.endswith(".png") for f in files) and any(f.endswith(".svg") for f in files)
+    assert any(f.endswith(".csv") for f in files)
+    for f in out.iterdir():
+        assert f.stat().st_size > 0, f
+    report = (out / "report.md").read_text()
+    assert report.startswith("# ") and "## Findings" in report
+    assert "nan" not in report.split("## Findings")[1].lower()
+
+
+def test_missing_backbone_table(results):
+    out = results["missing-backbone"]
+    if not (out / "effects.csv").exists():
+        run_experiment("missing-backbone", quick=True, out=out, executor="serial")
+    t = pd.read_csv(out / "effects.csv")
+    assert len(t) == 3 * len(CORE)
+    assert set(t["case"]) == {"malmo", "mechelen", "skive"} and set(t["outcome"]) == set(CORE)
+    for col in ("mean_with", "mean_without", "diff", "diff_lo", "diff_hi"):
+        assert np.isfinite(t[col]).all(), col
+    assert (t["diff_lo"] <= t["diff"] + 1e-12).all() and (t["diff"] <= t["diff_hi"] + 1e-12).all()
+    bb = t[t["outcome"] == "backbone_support"]
+    assert (bb["mean_without"] == 0).all() and (bb["diff"] > 0).all()
+
+
+def test_weak_champions_tables(results):
+    out = results["weak-champions"]
+    tips = pd.read_csv(out / "tipping_points.csv")
+    assert set(tips["backbone"]) == {"with backbone", "without backbone"}
+    assert tips["steepest_at"].between(0, 1).all()
+    curves = pd.read_csv(out / "curves.csv")
+    assert curves["impact_mean"].between(0, 1).all()
+
+
+def test_sobol_and_morris_tables(results):
+    sob = pd.read_csv(results["sobol-across-cases"] / "indices.csv")
+    assert set(sob["scenario"]) == {"malmo", "mechelen", "skive"}
+    assert len(sob[sob["index"] == "ST"]) == 3 * 6
+    mor = pd.read_csv(results["morris-screening"] / "indices.csv")
+    assert len(mor[mor["index"] == "mu_star"]) == 14
+    assert np.isfinite(mor[mor["index"] == "mu_star"]["value"]).all()
+
+
+def test_failure_regions_tables(results):
+    out = results["failure-regions"]
+    cases = pd.read_csv(out / "cases.csv")
+    assert {"impact", "failure"} <= set(cases.columns) and 0 < cases["failure"].sum()
+    boxes = pd.read_csv(out / "boxes.csv")
+    assert len(boxes) >= 1 and boxes["coverage"].between(0, 1).all()
+    assert boxes["density"].between(0, 1).all()
+
+
+def test_script_and_cli_entry_points(tmp_path, capsys):
+    out = tmp_path / "wc"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(experiments_dir() / "weak_champions.py"),
+            "--quick",
+            "--serial",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "report.md").exists() and (out / "tipping_point.svg").exists()
+    assert main(["experiment", "no-such-thing"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment" in err and "missing-backbone" in err
