@@ -1,6 +1,9 @@
-"""Shared plotting helpers for analyses and experiments (matplotlib, Agg backend).
+"""Shared plotting helpers for analyses and experiments (matplotlib).
 
-Every figure is saved twice, as PNG (for reports) and SVG (for papers), atomically.
+Figures are plain ``matplotlib.figure.Figure`` objects, not pyplot figures, so importing
+this module never changes the user's backend (notebooks keep ``%matplotlib inline``) and
+nothing needs a display. Every figure is saved twice, as PNG (for reports) and SVG (for
+papers), atomically.
 """
 
 from __future__ import annotations
@@ -8,38 +11,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
+from cimsim.store import atomic_write
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from cimsim.store import atomic_write  # noqa: E402
-
-__all__ = ["grouped_bars", "line_panel", "new_figure", "plt", "save_figure"]
+__all__ = ["grouped_bars", "line_panel", "new_figure", "save_figure"]
 
 
 def new_figure(width: float = 7.0, height: float = 4.0, ncols: int = 1, nrows: int = 1):
-    """A new figure and its axes (``plt.subplots`` with a tight layout)."""
-    return plt.subplots(nrows, ncols, figsize=(width, height), layout="constrained", squeeze=False)
+    """A new figure and its 2-D array of axes (constrained layout)."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
 
 
 def save_figure(fig: Figure, out: Path, stem: str, dpi: int = 120) -> list[Path]:
-    """Save ``fig`` as ``out/stem.png`` and ``out/stem.svg`` atomically, close it, return paths."""
+    """Save ``fig`` as ``out/stem.png`` and ``out/stem.svg`` atomically; return the paths."""
     paths = []
     for ext in ("png", "svg"):
         path = Path(out) / f"{stem}.{ext}"
         atomic_write(path, lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=dpi))
         paths.append(path)
-    plt.close(fig)
     return paths
 
 
 def grouped_bars(
-    ax: plt.Axes,
+    ax: Axes,
     table: pd.DataFrame,
     *,
     category: str,
@@ -76,7 +75,7 @@ def grouped_bars(
 
 
 def line_panel(
-    ax: plt.Axes,
+    ax: Axes,
     x: np.ndarray,
     lines: dict[str, tuple[np.ndarray, np.ndarray | None]],
     *,
