@@ -129,6 +129,17 @@ def test_cli_sobol_end_to_end(tmp_path, capsys):
     assert "noise share" in (out / "report.md").read_text()
     assert "malmo" in capsys.readouterr().out
 
+    # the runs are kept per scenario: running the same command again resumes (nothing new
+    # to run) and gives the same table; a different design in the same folder is refused
+    runs = pd.read_parquet(out / "runs" / "malmo" / "finals.parquet")
+    assert len(runs) == 4 * (2 * 2 + 2) * 2
+    assert not runs.duplicated(["point", "replicate"]).any()
+    assert main(argv) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "indices.csv"), table)
+    capsys.readouterr()
+    assert main([*argv[:-2], "--seed", "5", "--out", str(out)]) == 2
+    assert "cimsim: error:" in capsys.readouterr().err
+
 
 def test_cli_morris_single_scenario(tmp_path):
     out = tmp_path / "m"

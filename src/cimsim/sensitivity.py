@@ -191,7 +191,10 @@ def analyze(
             calc_second_order=True,
             num_resamples=num_resamples,
             conf_level=conf_level,
-            seed=seed,
+            # SALib's Sobol analysis ignores a seed of 0 (it tests ``if seed:``) and then
+            # bootstraps from global state; seed + 1 keeps the confidence intervals
+            # reproducible for every seed
+            seed=seed + 1,
         )
         for i, name in enumerate(names):
             rows.append((name, "S1", res["S1"][i], res["S1_conf"][i]))
@@ -231,7 +234,9 @@ class CimsimEvaluator:
     Each design row becomes dotted-path overrides of ``scenario``; every row runs
     ``replicates`` times (replicate r uses the same seed at every row: common random
     numbers) through :func:`cimsim.runs.engine.run_design`. Calling it returns the final
-    ``outcome`` with shape ``(n, replicates)``; ``last`` keeps the engine's result.
+    ``outcome`` with shape ``(n, replicates)``; ``last`` keeps the engine's result. With
+    ``store`` set, runs are kept in that result folder, so an interrupted analysis resumes
+    where it stopped when it is run again.
     """
 
     vectorized = True
@@ -249,6 +254,7 @@ class CimsimEvaluator:
         workers: int | None = None,
         batch_size: int | None = None,
         progress: bool = True,
+        store: Path | None = None,
     ) -> None:
         from cimsim.indicators import REPORTERS
         from cimsim.scenario import get_path, load_scenario
@@ -267,6 +273,7 @@ class CimsimEvaluator:
         self.workers = workers
         self.batch_size = batch_size
         self.progress = progress
+        self.store = store
         self.last: Any = None
 
     def design(self, X: np.ndarray) -> list[dict[str, Any]]:
@@ -287,7 +294,7 @@ class CimsimEvaluator:
             self.replicates,
             root_seed=self.root_seed,
             steps=self.steps,
-            out=None,
+            out=self.store,
             executor=self.executor,
             workers=self.workers,
             batch_size=self.batch_size,
@@ -367,6 +374,8 @@ def run_sensitivity(
         write_csv(Path(out) / "design.csv", pd.DataFrame(X, columns=problem["names"]))
     for label, ev in zip(scenarios, evaluators, strict=True):
         name = ev.scenario.name if ev.scenario.name != "custom" else Path(str(label)).stem
+        if out is not None:
+            ev.store = Path(out) / "runs" / name  # resumable run store per scenario
         if echo:
             echo(
                 f"{name}: {len(X)} design points x {replicates} replicates = "
