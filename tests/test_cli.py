@@ -123,3 +123,16 @@ def test_bad_numbers_on_the_command_line_are_usage_errors() -> None:
         proc = cli(*args)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_result_files_get_the_usual_mode(tmp_path: Path) -> None:
+    import os
+
+    from cimsim.store import write_text
+
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 in (0o644, 0o666 & ~old)
