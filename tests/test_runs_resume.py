@@ -69,7 +69,7 @@ def test_resume_after_sigkill(tmp_path) -> None:
     cmd = [
         sys.executable, "-m", "cimsim", "sweep", "malmo",
         "--grid", "backbone.enabled=true,false", "--replicates", "40", "--seed", "11",
-        "--steps", "12", "--set", "population.citizens=200", "--workers", "2",
+        "--steps", "48", "--set", "population.citizens=400", "--workers", "2",
         "--batch-size", "1", "--out", str(out),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -102,9 +102,9 @@ def test_resume_after_sigkill(tmp_path) -> None:
     assert len(finals) == 80
     assert not finals.duplicated(["point", "replicate"]).any()
     expected = run_design(
-        cimsim.load_scenario("malmo", {"population.citizens": 200}),
+        cimsim.load_scenario("malmo", {"population.citizens": 400}),
         make_grid({"backbone.enabled": [True, False]}),
-        40, root_seed=11, steps=12, executor="serial", progress=False,
+        40, root_seed=11, steps=48, executor="serial", progress=False,
     )  # fmt: skip
     pd.testing.assert_frame_equal(expected.finals, finals, check_exact=True)
     series = pd.read_parquet(out / "series.parquet")

@@ -12,7 +12,8 @@ without a backbone) share their random streams and differ by the parameters alon
 makes differences far less noisy. Run ``k = point * replicates + replicate``; every run's
 seed is recorded in the finals table and the manifest.
 
-Runs go to the executor in batches (by default about four batches per worker). Results
+Runs go to the executor in batches (by default about four batches per worker, at most
+``MAX_BATCH`` runs each, so parts land often and an interruption loses little). Results
 do not depend on the executor or the batch size: serial, local processes and Dask give
 bit-identical tables. With ``out`` every finished batch is written as a Parquet part and
 a re-run of the same experiment resumes where it stopped (see :mod:`cimsim.runs.store`).
@@ -68,6 +69,10 @@ class Results:
 
 
 # ---------------------------------------------------------------------- design
+
+
+MAX_BATCH = 50
+"""Largest default batch: a part lands every ~50 runs, so an interrupted sweep loses little."""
 
 
 def make_grid(grid: dict[str, list]) -> list[dict[str, Any]]:
@@ -271,7 +276,7 @@ def run_design(
         executor: ``"serial"``, ``"processes"``, ``"dask:local[:N]"``,
             ``"dask:tcp://HOST:PORT"``, a ``concurrent.futures.Executor`` or a Dask Client.
         workers: local processes (``"processes"``, ``"dask:local"``); default all cores.
-        batch_size: runs per task (default: about four batches per worker).
+        batch_size: runs per task (default: about four batches per worker, at most MAX_BATCH).
         progress: show a progress bar on stderr (only when it is a terminal).
         series: keep the monthly series (False keeps final values only).
 
@@ -358,7 +363,7 @@ def _execute(
 ) -> None:
     from tqdm import tqdm
 
-    size = batch_size or max(1, math.ceil(len(todo) / (4 * handle.workers)))
+    size = batch_size or max(1, min(MAX_BATCH, math.ceil(len(todo) / (4 * handle.workers))))
     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
 
     def submit(batch: list[int], attempt: int) -> Future:
