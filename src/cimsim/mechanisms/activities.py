@@ -68,8 +68,7 @@ def make_progress(model: CollectiveImpactModel, intensity: np.ndarray) -> dict[s
     effective = coord + opportunities * (1.0 - np.exp(-solo / opportunities))
     total = coord + solo
 
-    by_sector = np.zeros((k, 4))
-    np.add.at(by_sector, (area, pop.sector.astype(np.int64)), effort)
+    by_sector = np.bincount(area * 4 + pop.sector, weights=effort, minlength=k * 4).reshape(k, 4)
     shares = by_sector / np.maximum(by_sector.sum(axis=1, keepdims=True), 1e-12)
     entropy = -np.sum(np.where(shares > 0, shares * np.log(np.maximum(shares, 1e-12)), 0.0), axis=1)
     synergy = 1.0 + SYNERGY * entropy / np.log(4.0)

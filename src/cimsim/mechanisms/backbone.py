@@ -105,7 +105,6 @@ def broker(model: CollectiveImpactModel, capacity: float, village: int | None) -
         return 0
     w = TIE_PROPENSITY[pop.sector[candidates]]
     p = w / w.sum()
-    a = rng.choice(candidates, size=n_new, p=p)
-    b = rng.choice(candidates, size=n_new, p=p)
+    a, b = rng.choice(candidates, size=(2, n_new), p=p)
     cross = pop.sector[a] != pop.sector[b]
     return model.ties.add(a[cross], b[cross], model.settings.initial_trust)
