@@ -76,9 +76,7 @@ class CollectiveImpactModel(Model):
         self.coverage = 0.0
         self.quality = 0.0
         self.gap_info = 0.05
-        self.impact_history = [0.0]
         self.gains: list[float] = []
-        self.pool = 0.0
         self.active_idx = np.zeros(0, np.int64)
         self.agreed = np.zeros(0, bool)
         self.reached_by_broadcast = np.zeros(len(self.pop), bool)
@@ -208,8 +206,6 @@ class CollectiveImpactModel(Model):
         activities.allocate_activities(self, self.gap_info)
         intensity = resources.activity_intensity(self)
         month_values = activities.make_progress(self, intensity)
-        impact = float(self.need @ self.progress)
-        self.impact_history.append(impact)
 
         sm = measurement.measure(self)
         self.gap_info = measurement.gap_information(self, sm)

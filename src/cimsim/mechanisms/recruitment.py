@@ -90,7 +90,6 @@ def engage(model: CollectiveImpactModel) -> None:
     pop.engagement[joins] = ENGAGED
     pop.commitment[joins] = np.clip(0.3 + 0.4 * exposure[joins], 0.0, 1.0)
     pop.burnt_out[joins] = False
-    model.joined = int(joins.sum())
 
 
 def update_commitment(model: CollectiveImpactModel, visible_wins: float) -> None:
@@ -123,4 +122,3 @@ def drop_out(model: CollectiveImpactModel) -> None:
     leavers = np.flatnonzero(leaves)
     trust.withdraw(model, leavers)
     model.dropped = int(leaves.sum())
-    model.burnt = int(burnt.sum())

@@ -50,7 +50,6 @@ def flow_resources(
         / max(model.initial_champions, 1)
     )
     pool += FUNDRAISING * model.backbone_function("fundraise")
-    model.pool = pool
     needy = pop.engaged & (pop.reserve < 3.0)
     shortfall = np.maximum(0.0, 1.0 - pop.reserve)
     pop.reserve += model.resources * INCOME - intensity + pool * needy
