@@ -36,24 +36,21 @@ def _overrides(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def _nonneg_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
+def _int_at_least(minimum: int):  # noqa: ANN202
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+        return value
+
+    return parse
 
 
-def _pos_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+_nonneg_int = _int_at_least(0)
+_pos_int = _int_at_least(1)
 
 
 # ------------------------------------------------------------------ commands
@@ -132,41 +129,57 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """The main job: each case with and without its backbone, one comparison table."""
-    import numpy as np
+    """The main job: each case with and without its backbone, one comparison table.
 
+    Runs go through the run engine (all cores by default); replicate r uses the same seed
+    with and without the backbone, so the effect is a paired difference.
+    """
     from cimsim.indicators import CORE
+    from cimsim.runs.commands import executor_from_args
+    from cimsim.runs.engine import run_design
 
     names = args.scenarios or list(bundled_scenarios())
-    for name in names:
-        load_scenario(name)  # fail fast on a bad name before any run
-    seeds = list(range(args.seed, args.seed + args.replicates))
-    rows = []
-    for name in names:
-        for enabled in (True, False):
-            scenario = load_scenario(name, {"backbone.enabled": enabled})
-            finals = []
-            for seed in seeds:
-                model = run_one(scenario, seed, args.steps or scenario.months)
-                finals.append([model.latest[c] for c in CORE])
-            arr = np.array(finals)
-            rows.append((name, "yes" if enabled else "no", arr.mean(0), arr.std(0, ddof=1)))
+    scenarios = [load_scenario(name) for name in names]  # fail fast before any run
+    executor, workers = executor_from_args(args)
+    design = [{"backbone.enabled": True}, {"backbone.enabled": False}]
     short = {c: c.replace("_", " ")[:12] for c in CORE}
     header = f"{'scenario':<10} {'backbone':<8} " + " ".join(f"{short[c]:>12}" for c in CORE)
-    print(f"Final month, mean ± sd over {len(seeds)} replicates (seeds {seeds[0]}..{seeds[-1]})")
+    lines, effects = [], []
+    for name, scenario in zip(names, scenarios, strict=True):
+        res = run_design(
+            scenario,
+            design,
+            args.replicates,
+            root_seed=args.seed,
+            steps=args.steps,
+            executor=executor,
+            workers=workers,
+            progress=sys.stderr.isatty(),
+            series=False,
+        )
+        finals = res.finals
+        for point, label in ((0, "yes"), (1, "no")):
+            rows = finals[finals["point"] == point]
+            mean, sd = rows[list(CORE)].mean(), rows[list(CORE)].std(ddof=1)
+            cells = " ".join(
+                f"{mean[c]:6.3f}±{sd[c]:5.3f}" if not math.isnan(sd[c]) else f"{mean[c]:12.3f}"
+                for c in CORE
+            )
+            lines.append(f"{name:<10} {label:<8} {cells}")
+        paired = (
+            finals[finals["point"] == 0].set_index("replicate")["impact"]
+            - finals[finals["point"] == 1].set_index("replicate")["impact"]
+        )
+        sd = paired.std(ddof=1)
+        spread = "" if math.isnan(sd) else f"  (sd of paired differences {sd:.3f})"
+        effects.append(f"  {name:<10} {paired.mean():+.3f}{spread}")
+    print(f"Final month, mean ± sd over {args.replicates} replicates (root seed {args.seed})")
     print(header)
     print("-" * len(header))
-    for name, bb, mean, sd in rows:
-        cells = " ".join(
-            f"{m:6.3f}±{s:5.3f}" if not math.isnan(s) else f"{m:12.3f}"
-            for m, s in zip(mean, sd, strict=True)
-        )
-        print(f"{name:<10} {bb:<8} {cells}")
+    print("\n".join(lines))
     print()
-    print("Effect of the backbone on impact (with - without):")
-    for i in range(0, len(rows), 2):
-        diff = rows[i][2][0] - rows[i + 1][2][0]
-        print(f"  {rows[i][0]:<10} {diff:+.3f}")
+    print("Effect of the backbone on impact (with - without, paired by seed):")
+    print("\n".join(effects))
     return 0
 
 
@@ -215,8 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="each case with and without its backbone (main job)")
     p.add_argument("scenarios", nargs="*", help="scenario names (default: all bundled)")
     p.add_argument("--replicates", type=_pos_int, default=10, help="seeds per cell (default 10)")
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="first seed (default 0)")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
     p.add_argument("--steps", type=_pos_int, default=None, help="months (default: scenario's)")
+    _executor_options(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("sweep", help="run a grid of parameter settings with replicates")
