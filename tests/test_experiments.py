@@ -71,9 +71,19 @@ def test_weak_champions_tables(results):
 
 
 def test_sobol_and_morris_tables(results):
-    sob = pd.read_csv(results["sobol-across-cases"] / "indices.csv")
-    assert set(sob["scenario"]) == {"malmo", "mechelen", "skive"}
-    assert len(sob[sob["index"] == "ST"]) == 3 * 6
+    out = results["sobol-across-cases"]
+    if not (out / "ranking.csv").exists():
+        run_experiment("sobol-across-cases", quick=True, out=out, executor="serial")
+    for structure in ("gate", "additive"):
+        sob = pd.read_csv(out / structure / "indices.csv")
+        assert set(sob["scenario"]) == {"malmo", "mechelen", "skive"}
+        assert len(sob[sob["index"] == "ST"]) == 3 * 6
+    ranking = pd.read_csv(out / "ranking.csv")
+    assert len(ranking) == 2 * 3 * 6
+    assert set(ranking["structure"]) == {"gate", "additive"}
+    assert (ranking.groupby(["structure", "case"])["rank"].max() == 6).all()
+    if not (results["morris-screening"] / "indices.csv").exists():
+        run_experiment("morris-screening", quick=True, out=results["morris-screening"])
     mor = pd.read_csv(results["morris-screening"] / "indices.csv")
     assert len(mor[mor["index"] == "mu_star"]) == 14
     assert np.isfinite(mor[mor["index"] == "mu_star"]["value"]).all()

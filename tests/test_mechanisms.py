@@ -21,7 +21,8 @@ from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE, Ties
 
 def _only_tie(model, i: int, j: int, t: float, weight: float = 1.0, mediated: bool = False):  # noqa: ANN001, ANN202
     """Replace the tie table by one contacted tie i-j."""
-    model.ties = Ties.make(len(model.pop), np.array([i]), np.array([j]), t)
+    org = model.pop.sector != CITIZEN
+    model.ties = Ties.make(len(model.pop), np.array([i]), np.array([j]), t, org)
     model.ties.active[:] = True
     model.ties.weight[:] = weight
     model.ties.mediated[:] = mediated
@@ -58,7 +59,8 @@ def test_meetings_widen_the_bound() -> None:
 
 def test_face_to_face_moves_more_than_written() -> None:
     moves = []
-    for w in (communication.FACE_TO_FACE_WEIGHT, communication.WRITTEN_WEIGHT):
+    written = small_model().cal.communication.written_weight
+    for w in (communication.FACE_TO_FACE_WEIGHT, written):
         model = small_model()
         _only_tie(model, 0, 1, t=0.6, weight=w)
         model.pop.position[[0, 1]] = [0.45, 0.55]
@@ -82,7 +84,8 @@ def test_trust_gains_scale_with_distrust_and_losses_with_trust() -> None:
 
     assert after(0.2, True) - 0.2 == pytest.approx(0.10 * 0.8)
     assert after(0.8, True) - 0.8 == pytest.approx(0.10 * 0.2)
-    assert 0.8 - after(0.8, False) == pytest.approx(0.30 * 0.8 * trust.CONFLICT)
+    conflict = small_model().cal.trust.conflict
+    assert 0.8 - after(0.8, False) == pytest.approx(0.30 * 0.8 * conflict)
     # the same event at mid trust: the loss rate is three times the gain rate
     model = small_model()
     assert model.settings.trust_loss == pytest.approx(3 * model.settings.trust_gain)
@@ -107,7 +110,8 @@ def test_withdrawal_costs_trust_on_the_leavers_ties() -> None:
     leaver = int(model.ties.u[0])
     trust.withdraw(model, np.array([leaver]))
     hit = (model.ties.u == leaver) | (model.ties.v == leaver)
-    assert np.allclose(model.ties.trust[hit], before[hit] * (1 - 0.30 * trust.WITHDRAWAL))
+    share = model.cal.trust.withdrawal
+    assert np.allclose(model.ties.trust[hit], before[hit] * (1 - 0.30 * share))
     assert np.array_equal(model.ties.trust[~hit], before[~hit])
 
 
@@ -118,6 +122,7 @@ def test_engagement_needs_exposure_above_threshold() -> None:
     model = small_model()
     pop = model.pop
     pop.engagement[:] = AWARE
+    pop.willing[:] = True
     pop.champion[:] = False
     pop.threshold[:] = 0.5
     model.urgency = 1.0
@@ -135,7 +140,8 @@ def test_engaged_neighbours_raise_exposure_complex_contagion() -> None:
     pop = model.pop
     pop.champion[:] = False
     pop.engagement[:] = AWARE
-    pop.threshold[:] = 0.3
+    pop.willing[:] = True
+    pop.threshold[:] = 0.1
     model.urgency = 1.0
     model.ties.trust[:] = 1.0
     target = int(model.ties.u[0])
@@ -166,7 +172,7 @@ def test_dropout_grows_with_fatigue_over_commitment() -> None:
 
 
 def test_inactive_people_become_aware_through_contacts() -> None:
-    model = small_model()
+    model = small_model(calibration__recruitment__neighbour_awareness=0.3)
     pop = model.pop
     pop.engagement[:] = INACTIVE
     model.reached_by_broadcast[:] = False
@@ -267,7 +273,7 @@ def test_wins_are_visible_through_measurement() -> None:
     model = small_model()
     model.gains = [0.01, 0.01, 0.01]
     assert measurement.small_wins(model, 1.0) == pytest.approx(1.0)
-    assert measurement.small_wins(model, 0.0) == pytest.approx(measurement.WORD_OF_MOUTH)
+    assert measurement.small_wins(model, 0.0) == pytest.approx(model.cal.measurement.word_of_mouth)
 
 
 # ---------------------------------------------------------------- resources
@@ -294,8 +300,9 @@ def test_income_refills_reserves_in_proportion_to_resources() -> None:
         model.pop.reserve[:] = 1.0
         resources.flow_resources(model, np.zeros(len(model.pop)), 0.0)
         out[level] = model.pop.reserve[~model.pop.engaged].mean()
-    assert out[0.9] - 1.0 == pytest.approx(0.9 * resources.INCOME)
-    assert out[0.2] - 1.0 == pytest.approx(0.2 * resources.INCOME)
+    income = small_model().cal.resources.income
+    assert out[0.9] - 1.0 == pytest.approx(0.9 * income)
+    assert out[0.2] - 1.0 == pytest.approx(0.2 * income)
 
 
 # ---------------------------------------------------------------- communication and backbone
@@ -313,16 +320,36 @@ def test_more_communication_more_contacts() -> None:
 
 
 def test_backbone_meetings_mediate_ties_and_partners_reach_fewer() -> None:
-    with_bb = small_model()
-    with_bb.pop.engagement[:] = ENGAGED
-    communication.reset_month(with_bb)
-    with_bb.backbones[0].convene()
-    without = small_model(backbone__enabled=False)
-    without.pop.engagement[:] = ENGAGED
-    communication.reset_month(without)
-    backbone.convene_without_backbone(without)
-    assert with_bb.pop.attended.sum() > 2 * max(without.pop.attended.sum(), 1)
-    assert with_bb.ties.mediated.any()
+    attended = {}
+    for enabled in (True, False):
+        model = small_model(backbone__enabled=enabled)
+        model.pop.engagement[:] = ENGAGED
+        total = 0
+        for _ in range(20):
+            communication.reset_month(model)
+            for agent in model.backbones:
+                agent.convene()
+            if enabled:
+                assert model.ties.mediated.any()  # facilitated meetings
+            else:
+                backbone.convene_as_partners(model)
+                assert not model.ties.mediated.any()  # partners' meetings are not
+            total += int(model.pop.attended.sum())
+        attended[enabled] = total
+    assert attended[True] > 1.5 * attended[False] > 0
+
+
+def test_partner_convening_fades_out_as_the_backbone_grows() -> None:
+    rates = {}
+    for capacity in (0.0, 0.5, 1.0):
+        model = small_model(backbone__capacity=capacity, preconditions__resources=1.0)
+        model.pop.engagement[:] = ENGAGED
+        total = 0
+        for _ in range(20):
+            communication.reset_month(model)
+            total += backbone.convene_as_partners(model)
+        rates[capacity] = total
+    assert rates[0.0] > rates[0.5] > rates[1.0] == 0
 
 
 def test_brokering_adds_cross_sector_ties_once() -> None:

@@ -66,7 +66,7 @@ def test_pattern2_weak_champions_never_reach_critical_mass_tipping_point() -> No
     )
     mean = part.mean(axis=1)
     assert mean[0] < 0.15  # weak champions: no critical mass
-    assert mean[-1] > 0.7  # strong champions: the initiative takes off
+    assert mean[-1] > 0.6  # strong champions: the initiative takes off
     # not a straight line: a logistic curve fits far better than a line, and it is steep
     line = np.polyfit(strengths, mean, 1)
     sse_line = float(np.sum((np.polyval(line, strengths) - mean) ** 2))
@@ -184,6 +184,6 @@ def test_pattern6_ansell_gash_cycle_each_link() -> None:
     hidden = runs("skive")
     shown = runs("skive", measurement__enabled=True)
     assert greater(finals(shown, "visible_wins"), finals(hidden, "visible_wins")) < ALPHA
-    t_shown = np.array([df["trust"].iloc[60:].mean() for df in shown])
-    t_hidden = np.array([df["trust"].iloc[60:].mean() for df in hidden])
+    t_shown = np.array([df["partner_trust"].iloc[60:].mean() for df in shown])
+    t_hidden = np.array([df["partner_trust"].iloc[60:].mean() for df in hidden])
     assert greater(t_shown, t_hidden) < ALPHA

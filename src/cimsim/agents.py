@@ -116,8 +116,10 @@ STAKEHOLDER_CLASSES = (Government, Citizen, Business, CivilSociety)
 class Backbone(mesa.Agent):
     """The backbone organisation, or one part of it (core team, steering group, village group).
 
-    Its effective capacity is ``capacity * share * (0.4 + 0.6 * resources)``, split over
-    the functions of its role (see ``FUNCTION_SHARES``).
+    Its effective capacity is ``capacity * share * (funding_base + (1 - funding_base) *
+    resources)``, split over the functions of its role (see ``FUNCTION_SHARES``). A village
+    coordination group serves its own village (``served`` = 1 / villages of the population):
+    its rates per person are its capacity divided by that share.
     """
 
     def __init__(
@@ -126,11 +128,13 @@ class Backbone(mesa.Agent):
         role: str,
         share: float,
         village: int | None = None,
+        served: float = 1.0,
     ) -> None:
         super().__init__(model)
         self.role = role
         self.share = share
         self.village = village
+        self.served = served
         self.meetings_held = 0
         self.ties_brokered = 0
 
@@ -138,7 +142,8 @@ class Backbone(mesa.Agent):
     def effective_capacity(self) -> float:
         """Staff capacity this month after funding."""
         m = self.model
-        return m.backbone_capacity * self.share * (0.4 + 0.6 * m.resources)
+        base = m.cal.backbone.funding_base
+        return m.backbone_capacity * self.share * (base + (1.0 - base) * m.resources)
 
     def function_capacity(self, function: str) -> float:
         """Capacity this agent gives to one function this month."""
@@ -149,19 +154,23 @@ class Backbone(mesa.Agent):
         return self.effective_capacity * shares.get(function, 0.0) / total if total else 0.0
 
     def convene(self) -> None:
-        """Hold facilitated meetings (widened agenda bound, mediated trust, recruitment)."""
-        attendees = functions.convene(
+        """Hold facilitated meetings (widened agenda bound, mediated trust, recruitment);
+        a village coordination group also holds workshops for the residents of its village."""
+        cal = self.model.cal.backbone
+        rate = self.function_capacity("convene") / self.served * cal.seats_per_capacity
+        workshops = rate * cal.workshop_reach if self.role == "coordination group" else 0.0
+        self.meetings_held += functions.convene(
             self.model,
-            self.function_capacity("convene"),
+            rate,
             self.village,
             by_influence=self.role == "steering group",
+            workshop_rate=workshops,
         )
-        self.meetings_held += attendees
 
     def broker_ties(self) -> None:
         """Introduce engaged stakeholders of different sectors to each other."""
         self.ties_brokered += functions.broker(
-            self.model, self.function_capacity("broker"), self.village
+            self.model, self.function_capacity("broker") / self.served, self.village
         )
 
     def __repr__(self) -> str:

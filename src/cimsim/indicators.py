@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from cimsim.population import SECTORS
+from cimsim.population import CITIZEN, SECTORS
 
 if TYPE_CHECKING:
     from cimsim.model import CollectiveImpactModel
@@ -34,6 +34,9 @@ REPORTERS = (
     CORE
     + tuple(f"participation_{s}" for s in SECTORS)
     + (
+        "agenda_alignment",
+        "partner_coverage",
+        "partner_trust",
         "aware",
         "commitment",
         "urgency",
@@ -48,18 +51,28 @@ REPORTERS = (
         "voice_inequality",
         "meeting_attendance",
         "ties",
+        "pool_raised",
+        "pool_paid",
     )
 )
 """Every model reporter, in table order."""
 
 
-def common_agenda(model: CollectiveImpactModel) -> float:
-    """Alignment of engaged stakeholders: 1 - sd(position) / sd(uniform), floored at 0."""
+def agenda_alignment(model: CollectiveImpactModel) -> float:
+    """Alignment of the engaged partner organisations (those who sign up to the agenda):
+    1 - sd(position) / sd(uniform), floored at 0; 0 with fewer than two engaged."""
     pop = model.pop
-    x = pop.position[pop.engaged]
-    if x.size < 2:
+    partners = pop.engaged & (pop.sector != CITIZEN)
+    if int(partners.sum()) < 2:
         return 0.0
-    return float(max(0.0, 1.0 - x.std() / UNIFORM_SD))
+    return float(max(0.0, 1.0 - pop.position[partners].std() / UNIFORM_SD))
+
+
+def partner_coverage(model: CollectiveImpactModel) -> float:
+    """Share of the organisations (government, businesses, civil society) that are engaged."""
+    pop = model.pop
+    org = pop.sector != CITIZEN
+    return float((pop.engaged & org).sum() / max(int(org.sum()), 1))
 
 
 def communication(model: CollectiveImpactModel) -> float:
@@ -88,45 +101,66 @@ def voice_inequality(shares: np.ndarray) -> float:
     return float(diff / (2 * shares.size**2 * shares.mean()))
 
 
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    total = float(weights.sum())
+    return float((values * weights).sum() / total) if total > 0 else 0.0
+
+
 def compute(model: CollectiveImpactModel, month: dict[str, float]) -> dict[str, float]:
-    """All reporters for the current month; ``month`` carries values the step computed."""
+    """All reporters for the current month; ``month`` carries values the step computed.
+
+    Shares of stakeholders are computed per sector and averaged over the sectors present,
+    means over the engaged are weighted by capacity: both are the same at any citizen
+    resolution (a citizen agent counts for the residents it stands for).
+    """
     pop = model.pop
     n = len(pop)
     eng = pop.engaged
-    n_eng = int(eng.sum())
+    sizes = np.bincount(pop.sector, minlength=len(SECTORS))
+    present = sizes > 0
+
+    def by_sector(mask: np.ndarray) -> np.ndarray:
+        counts = np.bincount(pop.sector[mask], minlength=len(SECTORS))
+        return np.where(present, counts / np.maximum(sizes, 1), 0.0)
+
+    rates = by_sector(eng)
+    alignment = agenda_alignment(model)
+    coverage = partner_coverage(model)
+    cap_eng = pop.capacity * eng
+    dropped = month.get("dropped", 0.0)
     out = {
         "impact": float(model.need @ model.progress / model.need.sum()),
-        "common_agenda": common_agenda(model),
+        "common_agenda": alignment * coverage,
         "shared_measurement": month.get("shared_measurement", 0.0),
         "mutually_reinforcing": month.get("mutually_reinforcing", 0.0),
         "communication": communication(model),
         "backbone_support": float(min(1.0, model.backbone_support())),
         "trust": trust(model),
-        "participation": n_eng / n if n else 0.0,
+        "participation": float(rates[present].mean()) if n else 0.0,
     }
-    rates = []
-    sizes = np.bincount(pop.sector, minlength=len(SECTORS))
-    engaged_by_sector = np.bincount(pop.sector[eng], minlength=len(SECTORS))
     for code, name in enumerate(SECTORS):
-        size = int(sizes[code])
-        rate = float(int(engaged_by_sector[code]) / size) if size else 0.0
-        out[f"participation_{name}"] = rate
-        if size:
-            rates.append(rate)
+        out[f"participation_{name}"] = float(rates[code])
     out.update(
-        aware=float((pop.engagement >= 1).sum() / n) if n else 0.0,
-        commitment=float(pop.commitment[eng].mean()) if n_eng else 0.0,
+        agenda_alignment=alignment,
+        partner_coverage=coverage,
+        partner_trust=model.engaged_trust(),
+        aware=float(by_sector(pop.engagement >= 1)[present].mean()) if n else 0.0,
+        commitment=_weighted_mean(pop.commitment, cap_eng),
         urgency=float(model.urgency),
-        resources=float(np.minimum(pop.reserve / 6.0, 1.0).mean()) if n else 0.0,
-        fatigue=float(pop.fatigue[eng].mean()) if n_eng else 0.0,
-        dropout=month.get("dropped", 0.0) / max(n_eng + month.get("dropped", 0.0), 1.0),
-        burnout=float(pop.burnt_out.sum() / n) if n else 0.0,
+        resources=float(np.minimum(pop.reserve / model.cal.population.initial_reserve, 1.0).mean())
+        if n
+        else 0.0,
+        fatigue=_weighted_mean(pop.fatigue, cap_eng),
+        dropout=dropped / max(float(cap_eng.sum()) + dropped, 1e-12),
+        burnout=float(by_sector(pop.burnt_out)[present].mean()) if n else 0.0,
         duplication=month.get("duplication", 0.0),
         area_coverage=month.get("area_coverage", 0.0),
         gap_information=month.get("gap_information", 0.0),
         visible_wins=month.get("visible_wins", 0.0),
-        voice_inequality=voice_inequality(np.array(rates)),
-        meeting_attendance=float(pop.attended.sum() / n) if n else 0.0,
+        voice_inequality=voice_inequality(rates[present]),
+        meeting_attendance=float(by_sector(pop.attended)[present].mean()) if n else 0.0,
         ties=float(len(model.ties)),
+        pool_raised=float(model.pool_raised / model.capacity_total) if n else 0.0,
+        pool_paid=float(model.pool_paid / model.capacity_total) if n else 0.0,
     )
     return out

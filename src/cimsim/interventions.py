@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cimsim.mechanisms import trust
-from cimsim.mechanisms.agenda import align_in_meetings
-from cimsim.mechanisms.backbone import MEETING_SIZE
-from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE, INFLUENCE
+from cimsim.mechanisms.backbone import hold_meetings
+from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE, sector_influence
 from cimsim.scenario import (
     AddBackbone,
     ChampionLeaves,
     ChangeFunding,
     LaunchMeasurement,
+    LinkVillages,
     RemoveBackbone,
     TrustShock,
     Workshop,
@@ -26,9 +26,6 @@ from cimsim.scenario import (
 
 if TYPE_CHECKING:
     from cimsim.model import CollectiveImpactModel
-
-WORKSHOP_URGENCY = 0.3
-"""Urgency renewal per unit of workshop reach."""
 
 
 def add_backbone(model: CollectiveImpactModel, event: AddBackbone) -> None:
@@ -54,23 +51,34 @@ def champion_leaves(model: CollectiveImpactModel, event: ChampionLeaves) -> None
     champs = np.flatnonzero(pop.champion)
     leaving = champs[np.argsort(-pop.influence[champs], kind="stable")[: event.count]]
     pop.champion[leaving] = False
-    pop.influence[leaving] = INFLUENCE[pop.sector[leaving]]
+    pop.influence[leaving] = sector_influence(model.cal.population)[pop.sector[leaving]]
     pop.engagement[leaving] = INACTIVE
     pop.commitment[leaving] = 0.0
     trust.withdraw(model, leaving)
 
 
 def workshop(model: CollectiveImpactModel, event: Workshop) -> None:
-    """A participatory workshop: people attend, become aware and urgency is renewed."""
+    """A participatory workshop: people attend, become aware, meet, and urgency is renewed."""
     pop, rng = model.pop, model.rng
     where = np.ones(len(pop), bool) if event.village is None else pop.village == event.village
     come = where & (rng.random(len(pop)) < event.reach)
-    pop.attended |= come
     pop.engagement[come & (pop.engagement == INACTIVE)] = AWARE
-    model.urgency = min(1.0, model.urgency + WORKSHOP_URGENCY * event.reach)
-    members = np.flatnonzero(come)
-    if members.size:
-        align_in_meetings(model, rng.permutation(members.size) // MEETING_SIZE, members)
+    model.urgency = min(1.0, model.urgency + model.cal.urgency.workshop_renewal * event.reach)
+    hold_meetings(model, np.flatnonzero(come))
+
+
+def link_villages(model: CollectiveImpactModel, event: LinkVillages) -> None:
+    """A cross-village project: engaged people get ties to engaged people of other villages."""
+    pop, rng = model.pop, model.rng
+    eng = np.flatnonzero(pop.engaged)
+    if eng.size < 2 or int(pop.village.max()) == 0:
+        return
+    chosen = eng[rng.random(eng.size) < event.reach]
+    partner = eng[rng.integers(0, eng.size, chosen.size)]
+    other = pop.village[chosen] != pop.village[partner]
+    a, b = chosen[other], partner[other]
+    model.ties.add(a, b, model.settings.initial_trust)
+    hold_meetings(model, np.unique(np.concatenate((a, b))))
 
 
 def launch_measurement(model: CollectiveImpactModel, event: LaunchMeasurement) -> None:
@@ -87,8 +95,7 @@ def trust_shock(model: CollectiveImpactModel, event: TrustShock) -> None:
     engaged partners loses ``loss * severity`` of its trust.
     """
     pop, ties = model.pop, model.ties
-    n = len(pop)
-    deg = np.bincount(ties.u, minlength=n) + np.bincount(ties.v, minlength=n)
+    deg = ties.degree  # an organisation's ties to peer organisations
     cand = np.flatnonzero(pop.engaged & (pop.sector != CITIZEN) & ~pop.champion)
     if cand.size:
         partner = cand[np.argmax(deg[cand])]
@@ -106,6 +113,7 @@ HANDLERS = {
     "change_funding": change_funding,
     "champion_leaves": champion_leaves,
     "workshop": workshop,
+    "link_villages": link_villages,
     "launch_measurement": launch_measurement,
     "trust_shock": trust_shock,
 }

@@ -36,11 +36,8 @@ from cimsim.mechanisms import (
     resources,
     trust,
 )
-from cimsim.population import GOVERNMENT, Population
+from cimsim.population import Population
 from cimsim.scenario import Scenario, load_scenario
-
-URGENCY_FLOOR = 0.3
-"""Urgency decays toward this share of its initial value unless events renew it."""
 
 
 class CollectiveImpactModel(Model):
@@ -59,6 +56,8 @@ class CollectiveImpactModel(Model):
         """The validated scenario (Mesa's own ``scenario`` attribute is left to Mesa)."""
         sc = self.spec
         self.settings = sc.settings
+        self.cal = sc.calibration
+        """The calibration constants (``calibration.*`` of the scenario)."""
         self.interventions = sorted(sc.interventions, key=lambda e: e.month)
         self.urgency = sc.preconditions.urgency
         self.resources = sc.preconditions.resources
@@ -77,12 +76,16 @@ class CollectiveImpactModel(Model):
         self.quality = 0.0
         self.gap_info = 0.05
         self.gains: list[float] = []
+        self.dropped = 0.0
+        self.pool_raised = 0.0
+        self.pool_paid = 0.0
         self.active_idx = np.zeros(0, np.int64)
         self.agreed = np.zeros(0, bool)
         self.reached_by_broadcast = np.zeros(len(self.pop), bool)
         self.visited = np.zeros(len(self.pop), bool)
         self.fired: list[str] = []
         self._eng_ties: np.ndarray | None = None
+        self._node_trust: np.ndarray | None = None
 
         for row, code in enumerate(self.pop.sector.tolist()):
             STAKEHOLDER_CLASSES[code](self, row)
@@ -108,19 +111,14 @@ class CollectiveImpactModel(Model):
         """Create the backbone agents for the scenario's form (replacing any existing ones)."""
         self.remove_backbone()
         form = self.spec.backbone.form
-        if form == "central":
-            self.backbones = [Backbone(self, "backbone", 1.0)]
-        elif form == "split":
-            self.backbones = [
-                Backbone(self, "core team", 0.6),
-                Backbone(self, "steering group", 0.4),
-            ]
-        else:
+        if form == "distributed":
             villages = self.spec.population.villages
             self.backbones = [
-                Backbone(self, "coordination group", 1.0 / villages, village=v)
+                Backbone(self, "coordination group", 1.0 / villages, village=v, served=1 / villages)
                 for v in range(villages)
             ]
+        else:
+            self.backbones = [Backbone(self, role, share) for role, share in backbone.FORMS[form]]
 
     def remove_backbone(self) -> None:
         """Dissolve the backbone organisation."""
@@ -136,23 +134,20 @@ class CollectiveImpactModel(Model):
         """Effective backbone capacity this month (0 when there is none)."""
         return sum(b.effective_capacity for b in self.backbones)
 
+    def partner_share(self) -> float:
+        """How much of the coordination partners do themselves: 1 without a backbone,
+        falling linearly to 0 as the backbone's effective capacity reaches 1."""
+        return max(0.0, 1.0 - self.backbone_support())
+
     # ------------------------------------------------------------------ helpers
 
-    def mean_trust_of(self, rows: np.ndarray, incident: np.ndarray | None = None) -> np.ndarray:
-        """Mean trust on the ties of the given stakeholders (initial trust if they have none).
-
-        ``incident`` optionally lists (in order) tie indices that include every tie of ``rows``;
-        sums over it equal sums over all ties for those rows.
-        """
-        n = len(self.pop)
-        ties = self.ties
-        if incident is None:
-            u, v, t = ties.u, ties.v, ties.trust
-        else:
-            u, v, t = ties.u[incident], ties.v[incident], ties.trust[incident]
-        total = np.bincount(u, weights=t, minlength=n) + np.bincount(v, weights=t, minlength=n)
-        total, deg = total[rows], ties.degree[rows]
-        return np.where(deg > 0, total / np.maximum(deg, 1), self.settings.initial_trust)
+    def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
+        """Mean trust over the ties that count for the given stakeholders (initial trust if
+        they have none): all ties of a citizen, the peer ties of an organisation."""
+        mean = self._node_trust
+        if mean is None:
+            mean = self.ties.neighbourhood_mean(self.ties.trust, self.settings.initial_trust)
+        return mean[rows]
 
     def engaged_ties(self) -> np.ndarray:
         """Mask of ties whose both ends are engaged (cached for the rest of the step)."""
@@ -162,14 +157,10 @@ class CollectiveImpactModel(Model):
         return eng[self.ties.u] & eng[self.ties.v]
 
     def engaged_trust(self) -> float:
-        """Mean trust on ties between engaged stakeholders (initial trust if none)."""
-        both = self.engaged_ties()
-        return float(self.ties.trust[both].mean()) if both.any() else self.settings.initial_trust
-
-    def government_engaged_share(self) -> float:
-        """Share of government units that are engaged."""
-        gov = self.pop.sector == GOVERNMENT
-        return float((self.pop.engaged & gov).sum() / max(int(gov.sum()), 1))
+        """Mean trust on ties between engaged partner organisations (initial trust if none)."""
+        ties = self.ties
+        both = self.engaged_ties() & ties.org[ties.u] & ties.org[ties.v]
+        return float(ties.trust[both].mean()) if both.any() else self.settings.initial_trust
 
     # ------------------------------------------------------------------ the month
 
@@ -180,18 +171,21 @@ class CollectiveImpactModel(Model):
         communication.reset_month(self)
         self.fired = apply_interventions(self, month)
         u0 = self.spec.preconditions.urgency
-        floor = URGENCY_FLOOR * u0
+        floor = self.cal.urgency.floor * u0
         decay = self.spec.preconditions.urgency_decay
         self.urgency = (
             floor + (self.urgency - floor) * (1.0 - decay) if self.urgency > floor else self.urgency
         )
 
         communication.communicate(self)
-        if self.backbones:
-            for agent in self.backbones:
-                agent.convene()
-        else:
-            backbone.convene_without_backbone(self)
+        # trust does not change while meetings are held: compute each node's mean once
+        self._node_trust = self.ties.neighbourhood_mean(
+            self.ties.trust, self.settings.initial_trust
+        )
+        for agent in self.backbones:
+            agent.convene()
+        backbone.convene_as_partners(self)
+        self._node_trust = None
 
         agenda.exchange_agenda(self)
         trust.update_trust(self)
@@ -220,7 +214,7 @@ class CollectiveImpactModel(Model):
             * month_values["area_coverage"],
             gap_information=self.gap_info,
             visible_wins=wins,
-            dropped=float(self.dropped),
+            dropped=self.dropped,
         )
         self.latest = indicators.compute(self, month_values)
         self.area_history.append(self.progress.copy())

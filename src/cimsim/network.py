@@ -1,11 +1,22 @@
 """Seeded generation of the stakeholder network: sector and community blocks with bridges.
 
-The generator is a vectorised degree-weighted stochastic block model: each tie picks a
-source in proportion to its sector's tie propensity (organisations are hubs), and a
-target in the source's own block (same sector and village) with probability
-``network.within_group``, otherwise anywhere (a bridge; with several villages a bridge
-stays in the source's village with probability ``BRIDGE_STAYS_IN_VILLAGE``).
-All draws come from the model's numpy generator, so the network is a function of the seed.
+Three kinds of ties are drawn, each vectorised from the model's numpy generator, so the
+network is a function of the seed:
+
+- among organisations: ``mean_degree / 2`` draws per organisation, the source weighted by
+  its sector's tie propensity (government units are hubs); the target is in the source's
+  block (same sector and village; government is one municipality-wide block) with
+  probability ``network.within_group``, otherwise a bridge to any organisation;
+- among residents: a citizen agent has ``mean_degree`` ties on average, a share
+  ``within_group`` of them to citizens of its own village; of its bridging ties a share
+  ``calibration.network.resident_org_share`` go to organisations, the rest to citizens
+  anywhere;
+- with several villages, a bridge stays inside the village with probability
+  ``calibration.network.bridge_stays_in_village`` (where the village has a target).
+
+Every count is per agent, so a finer resolution (more citizen agents standing for fewer
+residents each) keeps each citizen's neighbourhood the same and lets an organisation know
+the same *share* of residents.
 """
 
 from __future__ import annotations
@@ -13,25 +24,80 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-TIE_PROPENSITY = np.array([6.0, 1.0, 3.0, 3.0])
-"""Relative tie propensity by sector: government, citizen, business, civil society."""
+from cimsim.calibration import NetworkCal
 
-BRIDGE_STAYS_IN_VILLAGE = 0.7
-"""With several villages, the share of bridging ties that stay inside the village."""
+CITIZEN = 1
 
 
-def _pick_in_groups(
-    rng: np.random.Generator, group: np.ndarray, weight: np.ndarray, wanted: np.ndarray
+def propensity(sector: np.ndarray, cal: NetworkCal) -> np.ndarray:
+    """Relative tie propensity of each stakeholder (citizen agents = 1)."""
+    table = np.array(
+        [cal.propensity_government, 1.0, cal.propensity_business, cal.propensity_civil_society]
+    )
+    return table[sector]
+
+
+def _pick(
+    rng: np.random.Generator,
+    nodes: np.ndarray,
+    weight: np.ndarray,
+    group: np.ndarray,
+    wanted: np.ndarray,
 ) -> np.ndarray:
-    """For each entry of ``wanted`` (a group id) draw one node of that group by weight."""
+    """For each entry of ``wanted`` draw one of ``nodes`` in that group, by weight.
+
+    ``group`` holds each node's group id (>= 0); a wanted group with no weight falls back to
+    a draw over all nodes.
+    """
+    if wanted.size == 0 or nodes.size == 0:
+        return np.zeros(0, np.int64)
+    n_groups = int(max(group.max(), wanted.max())) + 1
     order = np.argsort(group, kind="stable")
     cum = np.cumsum(weight[order])
-    n_groups = int(group.max()) + 1
     totals = np.bincount(group, weights=weight, minlength=n_groups)
     starts = np.concatenate(([0.0], np.cumsum(totals)[:-1]))
-    r = starts[wanted] + rng.random(wanted.size) * totals[wanted]
-    idx = np.searchsorted(cum, r, side="right")
-    return order[np.minimum(idx, order.size - 1)]
+    empty = totals[wanted] <= 0
+    lo = np.where(empty, 0.0, starts[wanted])
+    width = np.where(empty, cum[-1], totals[wanted])
+    idx = np.searchsorted(cum, lo + rng.random(wanted.size) * width, side="right")
+    return nodes[order[np.minimum(idx, order.size - 1)]]
+
+
+def _draw(
+    rng: np.random.Generator,
+    src: np.ndarray,
+    targets: np.ndarray,
+    weight: np.ndarray,
+    village: np.ndarray,
+    block: np.ndarray | None,
+    inside: float,
+    stays: float,
+) -> np.ndarray:
+    """Targets for the sources ``src`` among ``targets``: own block, own village or anywhere."""
+    dst = np.empty(src.size, np.int64)
+    if src.size == 0:
+        return dst
+    roll = rng.random(src.size)
+    in_block = roll < inside if block is not None else np.zeros(src.size, bool)
+    multi = int(village.max()) > 0
+    in_village = ~in_block & (rng.random(src.size) < stays) if multi else np.zeros(src.size, bool)
+    anywhere = ~in_block & ~in_village
+    weight = weight[targets]
+    if in_block.any():
+        dst[in_block] = _pick(rng, targets, weight, block[targets], block[src[in_block]])
+    if in_village.any():
+        dst[in_village] = _pick(
+            rng, targets, weight, village[targets].astype(np.int64), village[src[in_village]]
+        )
+    if anywhere.any():
+        dst[anywhere] = _pick(
+            rng,
+            targets,
+            weight,
+            np.zeros(targets.size, np.int64),
+            np.zeros(int(anywhere.sum()), np.int64),
+        )
+    return dst
 
 
 def generate_ties(
@@ -40,40 +106,54 @@ def generate_ties(
     village: np.ndarray,
     mean_degree: float,
     within_group: float,
+    cal: NetworkCal | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return undirected ties (u < v, unique, no self-loops) as two int32 arrays."""
+    cal = cal or NetworkCal()
     n = sector.size
     if n < 2:
         return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    weight = TIE_PROPENSITY[sector]
-    n_ties = int(round(n * mean_degree / 2))
+    weight = propensity(sector, cal)
+    village = village.astype(np.int64)
     n_villages = int(village.max()) + 1
-    block = sector.astype(np.int64) * n_villages + village
-    # government serves the whole municipality: one block regardless of village
-    block = np.where(sector == 0, 0, block)
-    _, block = np.unique(block, return_inverse=True)
+    block = np.where(sector == 0, 0, sector.astype(np.int64) * n_villages + village + 1)
+    orgs = np.flatnonzero(sector != CITIZEN)
+    cits = np.flatnonzero(sector == CITIZEN)
+    stays = cal.bridge_stays_in_village
+    us, vs = [], []
 
-    cum = np.cumsum(weight)
-    src = np.searchsorted(cum, rng.random(n_ties) * cum[-1], side="right")
-    src = np.minimum(src, n - 1)
-    inside = rng.random(n_ties) < within_group
-    dst = np.empty(n_ties, dtype=np.int64)
-    dst[inside] = _pick_in_groups(rng, block, weight, block[src[inside]])
-    bridges = np.flatnonzero(~inside)
-    if n_villages > 1:
-        local = rng.random(bridges.size) < BRIDGE_STAYS_IN_VILLAGE
-        dst[bridges[local]] = _pick_in_groups(rng, village, weight, village[src[bridges[local]]])
-        bridges = bridges[~local]
-    dst[bridges] = np.minimum(
-        np.searchsorted(cum, rng.random(bridges.size) * cum[-1], side="right"), n - 1
-    )
+    if orgs.size >= 2:  # among organisations
+        m = int(round(orgs.size * mean_degree / 2))
+        cum = np.cumsum(weight[orgs])
+        src = orgs[
+            np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), orgs.size - 1)
+        ]
+        us.append(src)
+        vs.append(_draw(rng, src, orgs, weight, village, block, within_group, stays))
+    if cits.size >= 1:
+        k_bridge = mean_degree * (1.0 - within_group)
+        n_cc = (
+            cits.size * (mean_degree * within_group + k_bridge * (1.0 - cal.resident_org_share)) / 2
+        )
+        n_cc = int(round(n_cc)) if cits.size >= 2 else 0
+        inside_share = mean_degree * within_group / (2 * n_cc / cits.size) if n_cc else 0.0
+        src = cits[rng.integers(0, cits.size, n_cc)]
+        us.append(src)
+        vs.append(_draw(rng, src, cits, weight, village, block, min(inside_share, 1.0), stays))
+        if orgs.size:
+            m = int(round(cits.size * k_bridge * cal.resident_org_share))
+            src = cits[rng.integers(0, cits.size, m)]
+            us.append(src)
+            vs.append(_draw(rng, src, orgs, weight, village, None, 0.0, stays))
 
-    u = np.minimum(src, dst)
-    v = np.maximum(src, dst)
+    if not us:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    a, b = np.concatenate(us), np.concatenate(vs)
+    u, v = np.minimum(a, b), np.maximum(a, b)
     keep = u != v
     # sort + mask instead of np.unique: numpy 2.x's hash-based unique is ~80x slower here
     key = np.sort(u[keep] * n + v[keep])
-    key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    key = key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
     return (key // n).astype(np.int32), (key % n).astype(np.int32)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cimsim.calibration import PopulationCal
 from cimsim.network import generate_ties
 from cimsim.scenario import Scenario
 
@@ -19,25 +20,28 @@ SECTORS = ("government", "citizens", "businesses", "civil_society")
 
 INACTIVE, AWARE, ENGAGED = 0, 1, 2
 
-CAPACITY = np.array([1.0, 0.05, 0.6, 0.5])
-"""Mean effort capacity per month by sector (a government unit = 1)."""
-INFLUENCE = np.array([0.5, 0.05, 0.35, 0.3])
-"""Mean influence by sector before champions are chosen."""
-AGENDA_MEAN = np.array([0.5, 0.5, 0.3, 0.7])
-"""Mean initial agenda position by sector (businesses and civil society pull apart)."""
-AGENDA_SPREAD = 0.2
-"""Standard deviation of initial agenda positions around the sector mean."""
-POPULARITY_SKEW = 1.0
-"""Zipf exponent of how popular issue areas are as personal preferences."""
-THRESHOLD_SHAPE = (3.0, 5.0)
-"""Beta distribution of engagement thresholds (Granovetter 1978)."""
-INTERNSHIP_CAPACITY = 0.4
-"""Effort capacity of a citizen on a paid internship (Mechelen's A-team)."""
+
+def sector_influence(cal: PopulationCal) -> np.ndarray:
+    """Mean influence by sector code (before champions are chosen)."""
+    return np.array(
+        [
+            cal.influence_government,
+            cal.influence_citizen,
+            cal.influence_business,
+            cal.influence_civil_society,
+        ]
+    )
 
 
 @dataclass
 class Ties:
-    """Undirected ties (``u < v``) with trust, and this month's contact state."""
+    """Undirected ties (``u < v``) with trust, and this month's contact state.
+
+    ``org`` marks which nodes are organisations. A tie *counts* in an organisation's
+    neighbourhood only if its other end is an organisation too (organisations take their
+    cue from peer organisations); every tie counts in a citizen's neighbourhood. This keeps
+    neighbourhood shares the same at every citizen resolution (see ``docs/ODD.md`` §7.6).
+    """
 
     n_nodes: int
     u: np.ndarray
@@ -47,35 +51,58 @@ class Ties:
     weight: np.ndarray
     mediated: np.ndarray
     keys: np.ndarray
+    org: np.ndarray
+    counts_u: np.ndarray
+    counts_v: np.ndarray
     _deg: np.ndarray | None = field(default=None, repr=False)
 
-    _COLUMNS = ("u", "v", "trust", "active", "weight", "mediated")
+    _COLUMNS = ("u", "v", "trust", "active", "weight", "mediated", "counts_u", "counts_v")
 
     @classmethod
-    def make(cls, n_nodes: int, u: np.ndarray, v: np.ndarray, trust: float) -> Ties:
+    def make(
+        cls, n_nodes: int, u: np.ndarray, v: np.ndarray, trust: float, org: np.ndarray
+    ) -> Ties:
         """Ties from endpoint arrays (``u < v``, unique), all starting at the same trust."""
         m = u.size
+        u, v = u.astype(np.intp), v.astype(np.intp)
         return cls(
             n_nodes=n_nodes,
-            u=u.astype(np.intp),
-            v=v.astype(np.intp),
+            u=u,
+            v=v,
             trust=np.full(m, trust),
             active=np.zeros(m, bool),
             weight=np.zeros(m),
             mediated=np.zeros(m, bool),
             keys=np.sort(u.astype(np.int64) * n_nodes + v),
+            org=org,
+            counts_u=~org[u] | org[v],
+            counts_v=~org[v] | org[u],
         )
 
     def __len__(self) -> int:
         return int(self.u.size)
 
+    def node_sum(self, at_u: np.ndarray, at_v: np.ndarray | None = None) -> np.ndarray:
+        """Per node, the sum over its ties of a per-tie value (``at_u`` for the u end,
+        ``at_v`` for the v end; the same value for both ends if ``at_v`` is None)."""
+        at_v = at_u if at_v is None else at_v
+        return np.bincount(self.u, weights=at_u, minlength=self.n_nodes) + np.bincount(
+            self.v, weights=at_v, minlength=self.n_nodes
+        )
+
+    def neighbourhood_mean(self, tie_value: np.ndarray, default: float) -> np.ndarray:
+        """Per node, the mean of a per-tie value over the ties that count for it."""
+        total = self.node_sum(tie_value * self.counts_u, tie_value * self.counts_v)
+        deg = self.degree
+        return np.where(deg > 0, total / np.maximum(deg, 1), default)
+
     @property
     def degree(self) -> np.ndarray:
-        """Ties per node (cached; ties are only ever appended through add)."""
+        """Ties that count per node (cached; ties are only ever appended through add)."""
         if self._deg is None or self._deg_size != self.u.size:
-            self._deg = np.bincount(self.u, minlength=self.n_nodes) + np.bincount(
-                self.v, minlength=self.n_nodes
-            )
+            self._deg = np.bincount(
+                self.u, weights=self.counts_u, minlength=self.n_nodes
+            ) + np.bincount(self.v, weights=self.counts_v, minlength=self.n_nodes)
             self._deg_size = self.u.size
         return self._deg
 
@@ -87,20 +114,18 @@ class Ties:
         lo, hi = np.minimum(u, v).astype(np.int64), np.maximum(u, v).astype(np.int64)
         key = np.unique((lo * self.n_nodes + hi)[lo != hi])
         pos = np.searchsorted(self.keys, key)
-        found = (pos < self.keys.size) & (self.keys[np.minimum(pos, self.keys.size - 1)] == key)
+        if self.keys.size:
+            found = (pos < self.keys.size) & (self.keys[np.minimum(pos, self.keys.size - 1)] == key)
+        else:
+            found = np.zeros(key.size, bool)
         key = key[~found]
         if key.size == 0:
             return 0
         self.keys = np.insert(self.keys, pos[~found], key)
-        new = Ties.make(self.n_nodes, key // self.n_nodes, key % self.n_nodes, trust)
+        new = Ties.make(self.n_nodes, key // self.n_nodes, key % self.n_nodes, trust, self.org)
         for name in self._COLUMNS:
             setattr(self, name, np.concatenate((getattr(self, name), getattr(new, name))))
-        if self._deg is not None:  # keep the cached degree current instead of recounting
-            self._deg = self._deg + (
-                np.bincount(new.u, minlength=self.n_nodes)
-                + np.bincount(new.v, minlength=self.n_nodes)
-            )
-            self._deg_size = self.u.size
+        self._deg = None
         return int(key.size)
 
 
@@ -126,6 +151,8 @@ class Population:
     coordinated: np.ndarray
     exposure: np.ndarray
     burnt_out: np.ndarray
+    willing: np.ndarray
+    represents: np.ndarray
 
     def __len__(self) -> int:
         return int(self.sector.size)
@@ -137,31 +164,61 @@ class Population:
 
     @classmethod
     def build(cls, scenario: Scenario, rng: np.random.Generator) -> tuple[Population, Ties]:
-        """Draw the initial population and its network from the scenario and generator."""
+        """Draw the initial population and its network from the scenario and generator.
+
+        A citizen agent stands for ``residents_per_citizen`` residents: its capacity is that
+        many residents' effort, and every chance below is per agent, so the expected share of
+        residents in each state is the same at any resolution.
+        """
         pop = scenario.population
+        cal = scenario.calibration.population
+        rpc = pop.residents_per_citizen
         counts = [pop.government, pop.citizens, pop.businesses, pop.civil_society]
         # organisations first, then citizens: rows are stable across scales
         order = [GOVERNMENT, BUSINESS, CIVIL_SOCIETY, CITIZEN]
         sector = np.concatenate([np.full(counts[s], s, np.int8) for s in order])
         n = sector.size
+        is_citizen = sector == CITIZEN
+        is_org = ~is_citizen
         village = rng.integers(0, pop.villages, n).astype(np.int16)
         village[sector == GOVERNMENT] = np.arange(pop.government) % pop.villages
+        represents = np.where(is_citizen, rpc, 1.0)
 
-        capacity = CAPACITY[sector] * rng.lognormal(0.0, 0.3, n)
-        influence = np.clip(INFLUENCE[sector] * rng.lognormal(0.0, 0.4, n), 0.0, 1.0)
-        position = np.clip(AGENDA_MEAN[sector] + rng.normal(0.0, AGENDA_SPREAD, n), 0.0, 1.0)
+        mean_capacity = np.array(
+            [
+                cal.capacity_government,
+                cal.resident_capacity * rpc,
+                cal.capacity_business,
+                cal.capacity_civil_society,
+            ]
+        )
+        capacity = mean_capacity[sector] * rng.lognormal(0.0, cal.capacity_spread, n)
+        influence = np.clip(
+            sector_influence(cal)[sector] * rng.lognormal(0.0, cal.influence_spread, n), 0.0, 1.0
+        )
+        agenda_mean = np.array([0.5, 0.5, cal.agenda_business, 1.0 - cal.agenda_business])
+        position = np.clip(agenda_mean[sector] + rng.normal(0.0, cal.agenda_spread, n), 0.0, 1.0)
         k = len(scenario.activities.areas)
-        popularity = 1.0 / np.arange(1, k + 1) ** POPULARITY_SKEW
+        popularity = 1.0 / np.arange(1, k + 1) ** cal.popularity_skew
         preferred = rng.choice(k, size=n, p=popularity / popularity.sum()).astype(np.int16)
-        threshold = rng.beta(THRESHOLD_SHAPE[0], THRESHOLD_SHAPE[1], n)
-        reserve = np.full(n, 6.0 * scenario.preconditions.resources)
+        threshold = np.where(
+            is_citizen,
+            rng.beta(cal.threshold_resident_a, cal.threshold_resident_b, n),
+            rng.beta(cal.threshold_org_a, cal.threshold_org_b, n),
+        )
+        reserve = np.full(n, cal.initial_reserve * scenario.preconditions.resources)
+        # only some would ever take part: the rest have other priorities (never engage)
+        willing = rng.random(n) < np.where(
+            is_citizen, cal.willing_residents, cal.willing_organisations
+        )
+        willing[sector == GOVERNMENT] = True  # the municipality's own departments
 
         engagement = np.zeros(n, np.int8)
         urgency = scenario.preconditions.urgency
-        is_org = sector != CITIZEN
-        engagement[is_org & (rng.random(n) < 0.3 + 0.5 * urgency)] = AWARE
-        engagement[~is_org & (rng.random(n) < 0.1 * urgency)] = AWARE
-        engagement[sector == GOVERNMENT] = np.maximum(engagement[sector == GOVERNMENT], AWARE)
+        draw = rng.random(n)
+        engagement[is_org & (draw < cal.aware_org_base + cal.aware_org_urgency * urgency)] = AWARE
+        engagement[is_citizen & (draw < cal.aware_resident_urgency * urgency)] = AWARE
+        engagement[sector == GOVERNMENT] = AWARE
 
         champion = np.zeros(n, bool)
         n_champ = min(scenario.preconditions.champions, int(is_org.sum()))
@@ -169,26 +226,37 @@ class Population:
             orgs = np.flatnonzero(is_org)
             chosen = orgs[np.argsort(-influence[orgs], kind="stable")[:n_champ]]
             champion[chosen] = True
+            willing[chosen] = True
             influence[chosen] = scenario.preconditions.champion_strength
             engagement[chosen] = ENGAGED
 
-        commitment = np.where(engagement == ENGAGED, 0.5, 0.0)
-        commitment[champion] = np.maximum(0.5, scenario.preconditions.champion_strength)
+        commitment = np.where(engagement == ENGAGED, cal.initial_commitment, 0.0)
+        commitment[champion] = np.maximum(
+            cal.initial_commitment, scenario.preconditions.champion_strength
+        )
 
+        # interns are people: as many agents as it takes to hold them, sharing their effort
         intern = np.zeros(n, bool)
-        citizens = np.flatnonzero(sector == CITIZEN)
-        n_intern = min(scenario.activities.internships, citizens.size)
+        citizens = np.flatnonzero(is_citizen)
+        people = scenario.activities.internships
+        n_intern = min(int(np.ceil(people / rpc)), citizens.size) if people else 0
         if n_intern:
             chosen = rng.choice(citizens, size=n_intern, replace=False)
             intern[chosen] = True
-            capacity[chosen] = INTERNSHIP_CAPACITY
+            willing[chosen] = True
+            capacity[chosen] = cal.internship_capacity * people / n_intern
             engagement[chosen] = ENGAGED
-            commitment[chosen] = 0.6
+            commitment[chosen] = cal.intern_commitment
 
         u, v = generate_ties(
-            rng, sector, village, scenario.network.mean_degree, scenario.network.within_group
+            rng,
+            sector,
+            village,
+            scenario.network.mean_degree,
+            scenario.network.within_group,
+            scenario.calibration.network,
         )
-        ties = Ties.make(n, u, v, scenario.settings.initial_trust)
+        ties = Ties.make(n, u, v, scenario.settings.initial_trust, is_org)
         state = cls(
             sector=sector,
             village=village,
@@ -208,5 +276,7 @@ class Population:
             coordinated=np.zeros(n, bool),
             exposure=np.zeros(n),
             burnt_out=np.zeros(n, bool),
+            willing=willing,
+            represents=represents,
         )
         return state, ties

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cimsim.calibration import Calibration, Structure
+
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 """A float in [0, 1]."""
 
@@ -26,7 +28,9 @@ class ScenarioError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, validate_assignment=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=False, validate_assignment=True, allow_inf_nan=False
+    )
 
 
 class Population(_Section):
@@ -38,7 +42,10 @@ class Population(_Section):
     civil_society: int = Field(80, ge=0, le=100_000, description="civil society organisations")
     villages: int = Field(1, ge=1, le=200, description="communities (Skive's village clusters)")
     residents_per_citizen: float = Field(
-        1.0, gt=0, description="how many residents one citizen agent stands for (reporting only)"
+        1.0,
+        gt=0,
+        le=1_000_000,
+        description="how many residents one citizen agent stands for (the resolution)",
     )
 
 
@@ -156,6 +163,15 @@ class Workshop(_Event):
     reach: Unit = 0.3
 
 
+class LinkVillages(_Event):
+    """A cross-village project (Skive's Climate Ring) links engaged people of different
+    villages: each engaged stakeholder gets a tie to an engaged stakeholder of another
+    village with chance ``reach``, and they meet."""
+
+    kind: Literal["link_villages"]
+    reach: Unit = 0.3
+
+
 class LaunchMeasurement(_Event):
     """A shared measurement system is launched."""
 
@@ -176,6 +192,7 @@ Intervention = Annotated[
     | ChangeFunding
     | ChampionLeaves
     | Workshop
+    | LinkVillages
     | LaunchMeasurement
     | TrustShock,
     Field(discriminator="kind"),
@@ -187,6 +204,7 @@ INTERVENTION_KINDS = (
     "change_funding",
     "champion_leaves",
     "workshop",
+    "link_villages",
     "launch_measurement",
     "trust_shock",
 )
@@ -210,11 +228,16 @@ class Scenario(_Section):
     measurement: Measurement = Field(default_factory=Measurement)
     activities: Activities = Field(default_factory=Activities)
     interventions: list[Intervention] = Field(default_factory=list)
+    structure: Structure = Field(default_factory=Structure)
+    calibration: Calibration = Field(default_factory=Calibration)
 
     @model_validator(mode="after")
     def _distributed_needs_villages(self) -> Scenario:
         if self.population.villages > 1 and self.population.citizens < self.population.villages:
             raise ValueError("population.citizens must be at least population.villages")
+        pop = self.population
+        if pop.government + pop.citizens + pop.businesses + pop.civil_society < 2:
+            raise ValueError("a scenario needs at least two stakeholders")
         return self
 
 

@@ -1,6 +1,7 @@
 """Mutually reinforcing activities and impact: who works where, duplication, synergy, progress.
 
-Engaged stakeholders put effort ``capacity * intensity * alignment`` into one issue area.
+Engaged stakeholders put effort ``capacity * intensity * alignment`` into one issue area
+(a citizen agent's capacity is that of the residents it stands for).
 With probability ``g`` (the gap information that shared measurement and matching give)
 a stakeholder is coordinated and picks an area in proportion to its unmet need; otherwise
 it works on its own preferred area. Uncoordinated efforts in an area overlap like random
@@ -8,8 +9,10 @@ picks from a finite set of opportunities (balls into bins): of D units spread ov
 O opportunities, ``O * (1 - exp(-D / O))`` are distinct. Sector diversity in an area adds
 synergy. Progress in area a:
 
-    P_a += RATE * synergy_a * effective_a / (need_a * capacity_total * difficulty) * (1 - P_a)
-           - DECAY * P_a
+    P_a += rate * synergy_a * effective_a / (need_a * capacity_total * difficulty) * (1 - P_a)
+           - decay * P_a
+
+with ``rate`` and ``decay`` from ``calibration.activities``.
 """
 
 from __future__ import annotations
@@ -21,24 +24,17 @@ import numpy as np
 if TYPE_CHECKING:
     from cimsim.model import CollectiveImpactModel
 
-OPPORTUNITY = 0.5
-"""Distinct opportunities per area, as a share of the area's need in capacity units."""
-SYNERGY = 0.5
-"""Extra effect of full sector diversity (all four sectors equally) in an area."""
-RATE = 0.05
-"""Progress rate per unit of effective effort relative to need."""
-DECAY = 0.01
-"""Monthly erosion of progress that is not maintained."""
-ALIGNMENT = 2.0
-"""Effort is scaled by max(0, 1 - ALIGNMENT * |position - agenda|)."""
-
 
 def alignment(model: CollectiveImpactModel) -> np.ndarray:
-    """How far each stakeholder pulls in the shared direction (1 = on the common agenda)."""
+    """How far each stakeholder pulls in the shared direction (1 = on the common agenda).
+
+    The agenda is the effort-weighted (capacity-weighted) mean position of the engaged.
+    """
     pop = model.pop
     eng = pop.engaged
-    centre = pop.position[eng].mean() if eng.any() else 0.5
-    return np.maximum(0.0, 1.0 - ALIGNMENT * np.abs(pop.position - centre))
+    w = pop.capacity[eng]
+    centre = float(np.average(pop.position[eng], weights=w)) if w.sum() > 0 else 0.5
+    return np.maximum(0.0, 1.0 - model.cal.activities.alignment * np.abs(pop.position - centre))
 
 
 def allocate_activities(model: CollectiveImpactModel, gap_info: float) -> None:
@@ -49,7 +45,7 @@ def allocate_activities(model: CollectiveImpactModel, gap_info: float) -> None:
     pop.coordinated[:] = False
     pop.coordinated[eng[coordinated]] = True
     gap = model.need * (1.0 - model.progress) - model.effort_share * model.need.sum()
-    gap = np.maximum(gap, 0.0) + 1e-3
+    gap = np.maximum(gap, 0.0) + model.cal.activities.gap_floor
     cum = np.cumsum(gap / gap.sum())
     picks = np.searchsorted(cum, rng.random(int(coordinated.sum())), side="right")
     pop.area[eng[coordinated]] = np.minimum(picks, gap.size - 1)
@@ -58,24 +54,24 @@ def allocate_activities(model: CollectiveImpactModel, gap_info: float) -> None:
 
 def make_progress(model: CollectiveImpactModel, intensity: np.ndarray) -> dict[str, float]:
     """Turn this month's effort into progress per area; return duplication and coverage."""
-    pop = model.pop
+    pop, cal = model.pop, model.cal.activities
     k = model.need.size
     effort = pop.capacity * intensity * alignment(model)
     area = pop.area.astype(np.int64)
     coord = np.bincount(area, weights=effort * pop.coordinated, minlength=k)
     solo = np.bincount(area, weights=effort * ~pop.coordinated, minlength=k)
-    opportunities = OPPORTUNITY * model.need * model.capacity_total
+    opportunities = cal.opportunity * model.need * model.capacity_total
     effective = coord + opportunities * (1.0 - np.exp(-solo / opportunities))
     total = coord + solo
 
     by_sector = np.bincount(area * 4 + pop.sector, weights=effort, minlength=k * 4).reshape(k, 4)
     shares = by_sector / np.maximum(by_sector.sum(axis=1, keepdims=True), 1e-12)
     entropy = -np.sum(np.where(shares > 0, shares * np.log(np.maximum(shares, 1e-12)), 0.0), axis=1)
-    synergy = 1.0 + SYNERGY * entropy / np.log(4.0)
+    synergy = 1.0 + cal.synergy * entropy / np.log(4.0)
 
     scale = model.need * model.capacity_total * model.spec.activities.difficulty
-    gain = RATE * synergy * effective / scale * (1.0 - model.progress)
-    model.progress += gain - DECAY * model.progress
+    gain = cal.rate * synergy * effective / scale * (1.0 - model.progress)
+    model.progress += gain - cal.decay * model.progress
     model.gains.append(float(model.need @ gain))
     np.clip(model.progress, 0.0, 1.0, out=model.progress)
 

@@ -3,8 +3,11 @@
 On every contacted tie the two ends compare positions; if they lie within the
 confidence bound, each moves toward the other (Deffuant et al. 2000), by an amount
 scaled by trust and channel weight and averaged over the node's contacts this month
-(Hegselmann & Krause 2002). Trust widens the bound; backbone-mediated meetings widen it
-further and let all attendees of a meeting move toward the meeting's mean position.
+that lie within the bound (Hegselmann & Krause 2002). An organisation moves only through
+contacts with peer organisations (and in meetings); a citizen through all its contacts.
+Trust widens the bound. In meetings all attendees move toward the meeting's mean position; meetings
+facilitated by the backbone (and workshops) widen the bound further, meetings that
+government partners convene themselves do not.
 """
 
 from __future__ import annotations
@@ -16,47 +19,45 @@ import numpy as np
 if TYPE_CHECKING:
     from cimsim.model import CollectiveImpactModel
 
-CONVERGENCE = 0.3
-"""Deffuant convergence parameter mu (share of the gap closed at trust 1, face to face)."""
-MEETING_WIDENING = 0.15
-"""How much a facilitated meeting widens the confidence bound."""
-
 
 def confidence_bound(model: CollectiveImpactModel, trust: np.ndarray) -> np.ndarray:
-    """Bound within which two stakeholders listen to each other: eps * (0.5 + trust)."""
-    return model.settings.confidence * (0.5 + trust)
+    """Bound within which two stakeholders listen to each other: eps * (base + trust)."""
+    return model.settings.confidence * (model.cal.agenda.bound_base + trust)
 
 
 def exchange_agenda(model: CollectiveImpactModel) -> None:
     """Move positions of contacted partners toward each other when within the bound."""
-    pop, ties = model.pop, model.ties
+    pop, ties, cal = model.pop, model.ties, model.cal.agenda
     idx = np.flatnonzero(ties.active)
+    model.active_idx = idx
     if idx.size == 0:
         model.agreed = np.zeros(0, bool)
-        model.active_idx = idx
         return
     u, v, t, w = ties.u[idx], ties.v[idx], ties.trust[idx], ties.weight[idx]
+    cu, cv = ties.counts_u[idx], ties.counts_v[idx]
     gap = pop.position[v] - pop.position[u]
-    bound = confidence_bound(model, t) + MEETING_WIDENING * ties.mediated[idx]
+    bound = confidence_bound(model, t) + cal.meeting_widening * ties.mediated[idx]
     agree = np.abs(gap) < bound
-    pull = CONVERGENCE * w * t * gap * agree
+    pull = cal.convergence * w * t * gap * agree
     n = len(pop)
-    delta = np.bincount(u, weights=pull, minlength=n) - np.bincount(v, weights=pull, minlength=n)
-    count = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+    delta = np.bincount(u, weights=pull * cu, minlength=n) - np.bincount(
+        v, weights=pull * cv, minlength=n
+    )
+    # Hegselmann-Krause: average over the contacts within the bound (the others are ignored)
+    count = np.bincount(u, weights=cu * agree, minlength=n) + np.bincount(
+        v, weights=cv * agree, minlength=n
+    )
     pop.position += delta / np.maximum(count, 1)
     np.clip(pop.position, 0.0, 1.0, out=pop.position)
     model.agreed = agree
-    model.active_idx = idx
 
 
 def align_in_meetings(
-    model: CollectiveImpactModel,
-    group: np.ndarray,
-    members: np.ndarray,
-    incident: np.ndarray | None = None,
+    model: CollectiveImpactModel, group: np.ndarray, members: np.ndarray, facilitated: bool
 ) -> None:
-    """Attendees move toward their meeting's mean position (widened bound, face to face)."""
-    pop = model.pop
+    """Attendees move toward their meeting's mean position (face to face; a facilitated
+    meeting widens the bound)."""
+    pop, cal = model.pop, model.cal.agenda
     if members.size == 0:
         return
     n_groups = int(group.max()) + 1
@@ -65,6 +66,7 @@ def align_in_meetings(
         np.bincount(group, minlength=n_groups), 1
     )
     gap = mean[group] - x
-    trust = model.mean_trust_of(members, incident)
-    bound = confidence_bound(model, trust) + MEETING_WIDENING
-    pop.position[members] = np.clip(x + CONVERGENCE * trust * gap * (np.abs(gap) < bound), 0, 1)
+    trust = model.mean_trust_of(members)
+    bound = confidence_bound(model, trust) + cal.meeting_widening * facilitated
+    moved = x + cal.convergence * trust * gap * (np.abs(gap) < bound)
+    pop.position[members] = np.clip(moved, 0, 1)

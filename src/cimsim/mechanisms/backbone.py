@@ -1,11 +1,18 @@
 """Backbone functions: convene meetings, run measurement, match, broker ties, raise funds.
 
-A backbone agent has an effective capacity ``capacity * share * (0.4 + 0.6 * resources)``
-split over its functions. Its form decides the split and the reach: a central backbone
-does everything for everyone (Malmö), a core team and a steering group divide operations
-from convening and fundraising (Mechelen), and village coordination groups do mostly
-convening inside their own village (Skive). Without a backbone, engaged government units
-convene at a fraction of the reach and pay for it from their own reserves.
+A backbone agent has an effective capacity ``capacity * share * (funding_base + (1 -
+funding_base) * resources)`` split over its functions. Its form decides the split and the
+reach: a central backbone does everything for everyone (Malmö), a core team and a steering
+group divide operations from convening and fundraising (Mechelen), and village
+coordination groups convene partners and hold resident workshops inside their own village
+(Skive). Each agent works per capita: its rates are its capacity divided by the share of
+the population it serves, so eight village groups of one eighth each do, in their villages,
+what one central backbone of the same total capacity does city-wide.
+
+Partners coordinate too: engaged government units convene at a fraction of a backbone's
+reach and pay for it from their own reserves. Their share fades out linearly as the
+backbone's effective capacity grows (``model.partner_share()``), so a backbone with no
+capacity is the same as none.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cimsim.mechanisms.agenda import align_in_meetings
-from cimsim.network import TIE_PROPENSITY
+from cimsim.network import propensity
 from cimsim.population import AWARE, CITIZEN, ENGAGED, GOVERNMENT
 
 if TYPE_CHECKING:
@@ -28,17 +35,14 @@ FUNCTION_SHARES = {
     "coordination group": {"convene": 0.45, "broker": 0.2, "match": 0.2, "measure": 0.15},
 }
 """How each backbone role splits its capacity over the five backbone functions."""
-SEATS_PER_CAPACITY = 0.8
-"""Meeting seats per month per unit of convening capacity, as a share of the pool."""
-MEETING_SIZE = 12
-"""Attendees per meeting."""
-BROKER_RATE = 0.5
-"""New ties per month per unit of brokering capacity, per engaged organisation."""
-PARTNER_REACH = 0.3
-"""Convening capacity of government partners without a backbone, relative to the convening
-function of a fully staffed central backbone (scaled by the engaged share of government)."""
-PARTNER_COST = 0.3
-"""Reserve (months of activity) a government unit spends per month convening without one."""
+
+FORMS = {
+    "central": (("backbone", 1.0),),
+    "split": (("core team", 0.6), ("steering group", 0.4)),
+    "distributed": (("coordination group", 1.0),),
+}
+"""The backbone agents of each ``backbone.form``: (role, share of the capacity). A
+distributed backbone has one coordination group per village, sharing its entry equally."""
 
 
 def meeting_pool(model: CollectiveImpactModel, village: int | None) -> np.ndarray:
@@ -51,60 +55,121 @@ def meeting_pool(model: CollectiveImpactModel, village: int | None) -> np.ndarra
     return np.flatnonzero(pool)
 
 
-def convene(
-    model: CollectiveImpactModel, capacity: float, village: int | None, by_influence: bool
-) -> int:
-    """Hold this month's meetings; return the number of attendees."""
+def _invite(
+    model: CollectiveImpactModel, pool: np.ndarray, rate: float, by_influence: bool
+) -> np.ndarray:
+    """Each pool member attends with chance ``rate`` (times relative influence if asked)."""
+    pop, rng = model.pop, model.rng
+    if pool.size == 0 or rate <= 0:
+        return pool[:0]
+    chance = np.full(pool.size, rate)
+    if by_influence:
+        w = pop.influence[pool] + 0.1
+        chance = rate * w / np.average(w, weights=pop.represents[pool])
+    return pool[rng.random(pool.size) < np.minimum(chance, 1.0)]
+
+
+def hold_meetings(
+    model: CollectiveImpactModel, members: np.ndarray, facilitated: bool = True
+) -> None:
+    """Attendees meet in groups of ``meeting_size``: organisations with organisations,
+    residents with residents. Ties inside a meeting are contacted face to face; attendees
+    align toward their meeting's mean position. A facilitated meeting (the backbone's, a
+    workshop) mediates: it widens the confidence bound and lifts the power damping of
+    trust gains; a meeting government partners convene themselves does neither."""
     pop, ties, rng = model.pop, model.ties, model.rng
-    pool = meeting_pool(model, village)
-    seats = int(round(capacity * SEATS_PER_CAPACITY * pool.size))
-    if seats < 2:
-        return 0
-    weight = pop.influence[pool] + 0.1 if by_influence else np.ones(pool.size)
-    keys = np.log(weight) + rng.gumbel(size=pool.size)
-    if seats < pool.size:
-        top = np.argpartition(-keys, seats - 1)[:seats]
-        members = pool[top[np.argsort(-keys[top], kind="stable")]]
-    else:
-        members = pool[np.argsort(-keys, kind="stable")]
-    group = rng.permutation(seats) // MEETING_SIZE
+    if members.size < 2:
+        return
+    size = model.cal.backbone.meeting_size
+    is_cit = pop.sector[members] == CITIZEN
+    group = np.empty(members.size, np.int64)
+    n_org = int((~is_cit).sum())
+    group[~is_cit] = rng.permutation(n_org) // size
+    offset = (n_org + size - 1) // size
+    group[is_cit] = offset + rng.permutation(members.size - n_org) // size
     pop.attended[members] = True
     gid = np.full(len(pop), -1, np.int64)
     gid[members] = group
     gu, gv = gid[ties.u], gid[ties.v]
     together = (gu >= 0) & (gu == gv)
     ties.active |= together
-    ties.mediated |= together
+    if facilitated:
+        ties.mediated |= together
     ties.weight[together] = 1.0
-    align_in_meetings(model, group, members, np.flatnonzero((gu >= 0) | (gv >= 0)))
-    return int(seats)
+    align_in_meetings(model, group, members, facilitated)
 
 
-def convene_without_backbone(model: CollectiveImpactModel) -> int:
-    """Engaged government units convene at low reach, paying from their reserves."""
+def convene(
+    model: CollectiveImpactModel,
+    rate: float,
+    village: int | None,
+    by_influence: bool,
+    workshop_rate: float = 0.0,
+    facilitated: bool = True,
+) -> int:
+    """Hold this month's meetings; return the number of attendees.
+
+    ``rate`` is the chance that a member of the meeting pool is invited; ``workshop_rate``
+    the chance that a resident of the village who is not engaged comes to a workshop.
+    """
     pop = model.pop
-    gov = np.flatnonzero((pop.sector == GOVERNMENT) & pop.engaged & (pop.reserve > PARTNER_COST))
+    members = _invite(model, meeting_pool(model, village), rate, by_influence)
+    if workshop_rate > 0:
+        residents = (pop.sector == CITIZEN) & (pop.engagement != ENGAGED)
+        if village is not None:
+            residents &= pop.village == village
+        come = _invite(model, np.flatnonzero(residents), workshop_rate, False)
+        pop.engagement[come[pop.engagement[come] < AWARE]] = AWARE
+        members = np.concatenate((members, come))
+    hold_meetings(model, members, facilitated)
+    return int(members.size)
+
+
+def convene_as_partners(model: CollectiveImpactModel) -> int:
+    """Engaged government units convene in proportion to the partners' share of
+    coordination and to their influence, at low reach, paying from their reserves."""
+    pop, cal = model.pop, model.cal.backbone
+    fade = model.partner_share()
+    if fade <= 0:
+        return 0
+    cost = cal.partner_cost * fade
+    gov = np.flatnonzero((pop.sector == GOVERNMENT) & pop.engaged & (pop.reserve > cost))
     if gov.size == 0:
         return 0
-    share = gov.size / max(int((pop.sector == GOVERNMENT).sum()), 1)
-    pop.reserve[gov] -= PARTNER_COST
+    # convening power: the engaged units' influence relative to the government's usual
+    # influence (a powerless champion cannot bring partners to the table)
+    usual = model.cal.population.influence_government * int((pop.sector == GOVERNMENT).sum())
+    share = min(1.0, float(pop.influence[gov].sum()) / max(usual, 1e-12))
+    pop.reserve[gov] -= cost
     full = FUNCTION_SHARES["central"]["convene"]
-    return convene(model, PARTNER_REACH * share * full, None, by_influence=True)
+    rate = cal.partner_reach * share * full * fade * cal.seats_per_capacity
+    return convene(model, rate, None, by_influence=True, facilitated=False)
 
 
 def broker(model: CollectiveImpactModel, capacity: float, village: int | None) -> int:
-    """Create new cross-sector ties between engaged stakeholders; return how many."""
-    pop, rng = model.pop, model.rng
+    """Introduce engaged stakeholders of different sectors to each other; return new ties.
+
+    ``capacity`` is the brokering capacity per unit of population served. Engaged
+    organisations meet other engaged organisations (Poisson draws per organisation);
+    each engaged citizen is introduced to an engaged organisation with a fixed chance.
+    """
+    pop, rng, cal = model.pop, model.rng, model.cal.backbone
     eng = pop.engaged
     if village is not None:
         eng = eng & (pop.village == village)
-    candidates = np.flatnonzero(eng)
-    n_orgs = int((pop.sector[candidates] != CITIZEN).sum())
-    n_new = int(rng.poisson(capacity * BROKER_RATE * n_orgs))
-    if n_new == 0 or candidates.size < 2:
+    org = pop.sector != CITIZEN
+    orgs = np.flatnonzero(eng & org)
+    if orgs.size == 0 or capacity <= 0:
         return 0
-    w = TIE_PROPENSITY[pop.sector[candidates]]
-    p = w / w.sum()
-    a, b = rng.choice(candidates, size=(2, n_new), p=p)
+    n_new = int(rng.poisson(capacity * cal.broker_rate * orgs.size))
+    w = propensity(pop.sector[orgs], model.cal.network)
+    a, b = rng.choice(orgs, size=(2, n_new), p=w / w.sum())
     cross = pop.sector[a] != pop.sector[b]
-    return model.ties.add(a[cross], b[cross], model.settings.initial_trust)
+    cits = np.flatnonzero(eng & ~org)
+    lucky = cits[rng.random(cits.size) < min(1.0, capacity * cal.broker_residents)]
+    partner = rng.choice(orgs, size=lucky.size, p=w / w.sum())
+    return model.ties.add(
+        np.concatenate((a[cross], lucky)),
+        np.concatenate((b[cross], partner)),
+        model.settings.initial_trust,
+    )

@@ -1,10 +1,14 @@
 """Shared measurement and feedback: indicator coverage, data quality, visible small wins.
 
-Coverage moves each month toward a target set by who runs the measurement (the
-backbone's measurement capacity, or partners at lower efficiency), partners' trust
-(willingness to share data) and resources:
+Coverage moves each month toward a target set by who runs the measurement, partners'
+trust (willingness to share data) and resources. The backbone's measurement capacity and
+the partners' own measurement add up; the partners' part fades out as the backbone's
+effective capacity grows (``model.partner_share()``), and the data quality is the mean of
+the two runners' qualities weighted by what each contributes:
 
-    target = runner * (0.4 + 0.6 * trust_engaged) * (0.5 + 0.5 * resources)
+    runner = min(1, backbone_runner + partner_runner * partner_share)
+    target = runner * (1 - trust_share + trust_share * trust_partners)
+                    * (1 - resource_share + resource_share * R)
     shared_measurement = coverage * quality
 
 More indicators cost more to cover but give finer gap information. Gross progress of the
@@ -22,54 +26,61 @@ import numpy as np
 if TYPE_CHECKING:
     from cimsim.model import CollectiveImpactModel
 
-COVERAGE_RATE = 0.08
-"""Monthly adjustment rate of indicator coverage toward its target."""
-STAFF_PER_UNIT = 8.0
-"""Backbone measurement capacity needed for full coverage is 1 / STAFF_PER_UNIT."""
-REFERENCE_INDICATORS = 30
-"""The indicator count at which the measurement load is 1."""
-BACKBONE_QUALITY = 0.9
-PARTNER_QUALITY = 0.55
-"""Data quality when the backbone runs the measurement vs when partners do."""
-PARTNER_EFFICIENCY = 0.35
-"""Measurement capacity of engaged government partners without a backbone."""
-WORD_OF_MOUTH = 0.15
-"""Share of small wins visible without shared measurement."""
-WIN_PACE = 0.015
-"""Gross progress over the last three months (before erosion) that counts as a full win."""
+
+def government_engaged_share(model: CollectiveImpactModel) -> float:
+    """Share of government units that are engaged."""
+    from cimsim.population import GOVERNMENT
+
+    gov = model.pop.sector == GOVERNMENT
+    return float((model.pop.engaged & gov).sum() / max(int(gov.sum()), 1))
 
 
 def measure(model: CollectiveImpactModel) -> float:
     """Update coverage and quality; return the shared_measurement indicator."""
+    cal = model.cal.measurement
     if not model.measurement_enabled:
-        model.coverage *= 1.0 - COVERAGE_RATE
+        model.coverage *= 1.0 - cal.coverage_rate
         model.quality = 0.0
         return 0.0
-    load = (REFERENCE_INDICATORS / model.indicators) ** 0.25
+    load = (cal.reference_indicators / model.indicators) ** 0.25
     staff = model.backbone_function("measure")
-    if model.has_backbone:
-        runner, quality = min(1.0, staff * STAFF_PER_UNIT * load), BACKBONE_QUALITY
-    else:
-        runner = min(1.0, PARTNER_EFFICIENCY * model.government_engaged_share() * load)
-        quality = PARTNER_QUALITY
+    backbone_runner = min(1.0, staff * cal.staff_per_unit * load)
+    partner_runner = (
+        min(1.0, cal.partner_efficiency * government_engaged_share(model) * load)
+        * model.partner_share()
+    )
+    both = backbone_runner + partner_runner
+    runner = min(1.0, both)
+    quality = (
+        (backbone_runner * cal.backbone_quality + partner_runner * cal.partner_quality) / both
+        if both > 0
+        else cal.partner_quality
+    )
     t = model.engaged_trust()
-    target = runner * (0.4 + 0.6 * t) * (0.5 + 0.5 * model.resources)
-    model.coverage += COVERAGE_RATE * (target - model.coverage)
-    model.quality = quality * (0.6 + 0.4 * t)
+    target = (
+        runner
+        * (1.0 - cal.trust_share + cal.trust_share * t)
+        * (1.0 - cal.resource_share + cal.resource_share * model.resources)
+    )
+    model.coverage += cal.coverage_rate * (target - model.coverage)
+    model.quality = quality * (1.0 - cal.quality_trust + cal.quality_trust * t)
     return float(model.coverage * model.quality)
 
 
 def gap_information(model: CollectiveImpactModel, shared_measurement: float) -> float:
     """Probability that an engaged partner knows where the gaps are and is matched to them."""
-    richness = model.indicators / (model.indicators + 20.0)
-    if model.has_backbone:
-        matcher = min(1.0, model.backbone_function("match") * 5.0)
-    else:
-        matcher = 0.3
-    return float(min(1.0, 0.05 + shared_measurement * richness * matcher))
+    cal = model.cal.measurement
+    richness = model.indicators / (model.indicators + cal.richness_half)
+    matcher = min(
+        1.0,
+        model.backbone_function("match") * cal.matching_per_capacity
+        + cal.partner_matching * model.partner_share(),
+    )
+    return float(min(1.0, cal.gap_base + shared_measurement * richness * matcher))
 
 
 def small_wins(model: CollectiveImpactModel, shared_measurement: float) -> float:
     """Visible small wins in [0, 1]: recent impact gains seen through measurement."""
-    wins = float(np.clip(sum(model.gains[-3:]) / WIN_PACE, 0.0, 1.0))
-    return wins * (WORD_OF_MOUTH + (1.0 - WORD_OF_MOUTH) * shared_measurement)
+    cal = model.cal.measurement
+    wins = float(np.clip(sum(model.gains[-3:]) / cal.win_pace, 0.0, 1.0))
+    return wins * (cal.word_of_mouth + (1.0 - cal.word_of_mouth) * shared_measurement)

@@ -1,15 +1,23 @@
 """Recruitment, commitment and dropout: a threshold (complex) contagion.
 
-Inactive people become aware through contacts, broadcasts, visits and workshops. An
-aware stakeholder engages when its exposure exceeds its own threshold (Granovetter 1978):
+Inactive people become aware through contacts with engaged neighbours, broadcasts,
+visits, meetings and workshops; aware residents who hear nothing more forget. An aware
+stakeholder who would take part at all (``willing``; most residents never do) engages when
+its exposure exceeds its own threshold plus the cost of taking part (Granovetter 1978):
 
-    E_i = U * (3 * S_i + C_i + X_i) + X_i
+    gate structure:      E_i = U * D_i
+    additive structure:  E_i = U_ref * D_i + W_U * U
+    D_i = SOCIAL_WEIGHT * S_i + C_i + X_i
+    engages if E_i > theta_i + COST * (1 - R)
 
-with U the urgency, S_i the trust-weighted share of engaged neighbours, C_i the pull of
-champions (ties to champions plus their public visibility) and X_i this month's direct
-exposure (meetings, workshops, visits, broadcasts). Commitment of the engaged moves
-toward a target set by trust, urgency, visible small wins and meetings, minus fatigue;
-people drop out when fatigue exceeds commitment, and burn out at high fatigue.
+with U the urgency, S_i the trust-weighted share of engaged stakeholders among the ties that
+count for i (peer organisations for an organisation, everyone for a citizen), C_i the pull
+of champions (ties to champions plus their public visibility), X_i this month's direct
+exposure (meetings, workshops, visits, broadcasts) and R the resource level: budgets pay
+for what makes taking part affordable. Commitment of the engaged moves toward a target set
+by trust, urgency, visible small wins and meetings, minus fatigue; people leave with a
+base rate (competing demands, higher for residents than organisations) plus a rate for
+fatigue in excess of commitment, and burn out at high fatigue.
 """
 
 from __future__ import annotations
@@ -19,106 +27,130 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cimsim.mechanisms import trust
-from cimsim.population import AWARE, ENGAGED, INACTIVE
+from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
 
 if TYPE_CHECKING:
     from cimsim.model import CollectiveImpactModel
 
-NEIGHBOUR_AWARENESS = 0.3
-"""Chance that a contact with an aware or engaged neighbour makes an inactive person aware."""
-SOCIAL_WEIGHT = 3.0
-"""Weight of the trust-weighted engaged-neighbour share in the exposure."""
-CHAMPION_VISIBILITY = 0.2
-"""Pull of the champions on people who have no tie to them, relative to a direct tie."""
-MEETING_PULL = 0.3
-"""Direct exposure from attending a meeting or workshop."""
-ENGAGE_RATE = 0.3
-"""Monthly chance that an aware stakeholder whose exposure exceeds its threshold engages."""
-COMMITMENT_RATE = 0.15
-"""Monthly adjustment rate of commitment toward its target."""
-DROPOUT_BASE = 0.005
-DROPOUT_RATE = 0.25
-"""Monthly dropout chance: base + rate * max(0, fatigue - commitment)."""
-BURNOUT = 0.9
-"""Fatigue above which an engaged stakeholder burns out and leaves."""
-
 
 def become_aware(model: CollectiveImpactModel) -> None:
-    """Inactive people become aware through contacts, broadcasts, visits and workshops."""
-    pop, ties, rng = model.pop, model.ties, model.rng
+    """Inactive people become aware through contacts, broadcasts, visits and workshops;
+    aware residents who were not reached this month may forget."""
+    pop, ties, rng, cal = model.pop, model.ties, model.rng, model.cal.recruitment
     n = len(pop)
     idx = model.active_idx
     u, v = ties.u[idx], ties.v[idx]
-    informed = pop.engagement != INACTIVE
-    touched = np.bincount(u[informed[v]], minlength=n) + np.bincount(v[informed[u]], minlength=n)
-    p = 1.0 - (1.0 - NEIGHBOUR_AWARENESS) ** touched
-    hit = rng.random(n) < p
-    hit |= model.reached_by_broadcast | model.visited | pop.attended
-    pop.engagement[(pop.engagement == INACTIVE) & hit] = AWARE
+    eng = pop.engaged
+    touched = np.bincount(u[eng[v]], minlength=n) + np.bincount(v[eng[u]], minlength=n)
+    p = 1.0 - (1.0 - cal.neighbour_awareness) ** touched
+    draw = rng.random(n)
+    reached = model.reached_by_broadcast | model.visited | pop.attended
+    hit = (draw < p) | reached
+    inactive = pop.engagement == INACTIVE
+    forget = (
+        (pop.engagement == AWARE)
+        & (pop.sector == CITIZEN)
+        & (touched == 0)
+        & ~reached
+        & (rng.random(n) < cal.forgetting)
+    )
+    pop.engagement[inactive & hit] = AWARE
+    pop.engagement[forget] = INACTIVE
 
 
 def champion_pull(model: CollectiveImpactModel) -> np.ndarray:
     """C_i: influence of champions tied to i (times trust) plus their public visibility."""
-    pop, ties = model.pop, model.ties
+    pop, ties, cal = model.pop, model.ties, model.cal.recruitment
     n = len(pop)
     champ = pop.champion & pop.engaged
     infl = pop.influence * champ
     hit = np.flatnonzero(champ[ties.u] | champ[ties.v])  # only ties to champions count
     u, v, t = ties.u[hit], ties.v[hit], ties.trust[hit]
-    direct = np.bincount(u, weights=infl[v] * t, minlength=n) + np.bincount(
-        v, weights=infl[u] * t, minlength=n
+    direct = np.bincount(u, weights=infl[v] * t * ties.counts_u[hit], minlength=n) + np.bincount(
+        v, weights=infl[u] * t * ties.counts_v[hit], minlength=n
     )
     n0 = max(model.initial_champions, 1)
-    visibility = CHAMPION_VISIBILITY * infl[champ].sum() / n0
+    visibility = cal.champion_visibility * infl[champ].sum() / n0
     return np.minimum(direct, 1.0) + visibility
 
 
+def social_share(model: CollectiveImpactModel) -> np.ndarray:
+    """S_i: the trust-weighted engaged share among the ties that count for i.
+
+    A citizen counts every neighbour alike; an organisation weighs its peer organisations
+    by their influence (organisations follow high-status peers: mimetic isomorphism,
+    DiMaggio & Powell 1983), so powerless champions set no example.
+    """
+    pop, ties = model.pop, model.ties
+    eng = pop.engaged
+    org = pop.sector != CITIZEN
+    # weight of the neighbour at the other end, seen from u and from v
+    w_u = np.where(org[ties.u], pop.influence[ties.v], 1.0) * ties.counts_u
+    w_v = np.where(org[ties.v], pop.influence[ties.u], 1.0) * ties.counts_v
+    engaged_u = ties.node_sum(w_u * eng[ties.v] * ties.trust, w_v * eng[ties.u] * ties.trust)
+    total = ties.node_sum(w_u, w_v)
+    return np.where(total > 0, engaged_u / np.maximum(total, 1e-12), 0.0)
+
+
+def exposure(model: CollectiveImpactModel) -> np.ndarray:
+    """E_i, each stakeholder's pull toward engaging this month (see the module docstring)."""
+    pop, cal = model.pop, model.cal.recruitment
+    social = social_share(model)
+    direct = pop.exposure + cal.meeting_pull * pop.attended
+    drive = cal.social_weight * social + champion_pull(model) + direct
+    if model.spec.structure.urgency == "additive":
+        return cal.urgency_reference * drive + cal.urgency_weight * model.urgency
+    return model.urgency * drive
+
+
 def engage(model: CollectiveImpactModel) -> None:
-    """Aware stakeholders whose exposure exceeds their threshold engage."""
-    pop, ties, rng = model.pop, model.ties, model.rng
+    """Willing aware stakeholders whose exposure exceeds threshold plus cost engage."""
+    pop, rng, cal = model.pop, model.rng, model.cal.recruitment
     n = len(pop)
-    eng = pop.engaged.astype(float)
-    deg = ties.degree
-    social = (
-        np.bincount(ties.u, weights=eng[ties.v] * ties.trust, minlength=n)
-        + np.bincount(ties.v, weights=eng[ties.u] * ties.trust, minlength=n)
-    ) / np.maximum(deg, 1)
-    direct = pop.exposure + MEETING_PULL * pop.attended
-    exposure = model.urgency * (SOCIAL_WEIGHT * social + champion_pull(model) + direct)
-    joins = (pop.engagement == AWARE) & (exposure > pop.threshold) & (rng.random(n) < ENGAGE_RATE)
-    joins &= ~pop.burnt_out | (rng.random(n) < 0.1)
+    e = exposure(model)
+    cost = cal.engagement_cost * (1.0 - model.resources)
+    joins = (
+        (pop.engagement == AWARE)
+        & pop.willing
+        & (e > pop.threshold + cost)
+        & (rng.random(n) < cal.engage_rate)
+    )
+    joins &= ~pop.burnt_out | (rng.random(n) < cal.return_after_burnout)
     pop.engagement[joins] = ENGAGED
-    pop.commitment[joins] = np.clip(0.3 + 0.4 * exposure[joins], 0.0, 1.0)
+    pop.commitment[joins] = np.clip(
+        cal.join_commitment_base + cal.join_commitment_slope * e[joins], 0.0, 1.0
+    )
     pop.burnt_out[joins] = False
 
 
 def update_commitment(model: CollectiveImpactModel, visible_wins: float) -> None:
     """Commitment of the engaged moves toward trust, urgency, wins and meetings, less fatigue."""
-    pop = model.pop
+    pop, cal = model.pop, model.cal.recruitment
     eng = pop.engaged
     trust_i = model.mean_trust_of(np.flatnonzero(eng))
     target = (
-        0.35 * trust_i
-        + 0.3 * model.urgency
-        + 0.35 * visible_wins
-        + 0.15 * pop.attended[eng]
-        - 0.2 * pop.fatigue[eng]
+        cal.commit_trust * trust_i
+        + cal.commit_urgency * model.urgency
+        + cal.commit_wins * visible_wins
+        + cal.commit_meeting * pop.attended[eng]
+        - cal.commit_fatigue * pop.fatigue[eng]
     )
     c = pop.commitment[eng]
-    pop.commitment[eng] = np.clip(c + COMMITMENT_RATE * (target - c), 0.0, 1.0)
+    pop.commitment[eng] = np.clip(c + cal.commitment_rate * (target - c), 0.0, 1.0)
 
 
 def drop_out(model: CollectiveImpactModel) -> None:
-    """Engaged stakeholders leave when fatigue exceeds commitment, or burn out."""
-    pop, rng = model.pop, model.rng
+    """Engaged stakeholders leave (competing demands, fatigue over commitment) or burn out."""
+    pop, rng, cal = model.pop, model.rng, model.cal.recruitment
     n = len(pop)
-    eng = pop.engaged & ~pop.champion
-    p = DROPOUT_BASE + DROPOUT_RATE * np.maximum(0.0, pop.fatigue - pop.commitment)
-    burnt = eng & (pop.fatigue > BURNOUT)
+    eng = pop.engaged & ~pop.champion & ~pop.intern
+    base = np.where(pop.sector == CITIZEN, cal.dropout_resident, cal.dropout_organisation)
+    p = base + cal.dropout_rate * np.maximum(0.0, pop.fatigue - pop.commitment)
+    burnt = eng & (pop.fatigue > cal.burnout)
     leaves = eng & ((rng.random(n) < p) | burnt)
     pop.engagement[leaves] = AWARE
     pop.commitment[leaves] = 0.0
     pop.burnt_out |= burnt
     leavers = np.flatnonzero(leaves)
     trust.withdraw(model, leavers)
-    model.dropped = int(leaves.sum())
+    model.dropped = float(pop.capacity[leavers].sum())

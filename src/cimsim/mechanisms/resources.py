@@ -1,11 +1,14 @@
 """Resources and fatigue: activities consume reserves, income and pooled funds refill them.
 
-Each stakeholder holds a reserve in months of full activity. Its activity intensity is
-``a = commitment * min(1, reserve)``; a month costs ``a`` and brings income
-``resources * INCOME``. Champions and the backbone's fundraising add to a common pool
-shared among engaged partners with low reserves. Fatigue grows with activity, faster
-when the reserve is short (depletion burns people out), and recovers with rest and
-with visible small wins.
+Each stakeholder holds a reserve in months of its own full activity (money = reserve x
+capacity). Its activity intensity is ``a = commitment * min(1, reserve)``; a month costs
+``a`` and brings income ``resources * income``. Champions and the backbone's fundraising
+raise a pool of outside money each month, in proportion to the initiative's size (total
+capacity); it is shared among engaged partners whose reserve is below ``needy_reserve``,
+in proportion to their shortfall in money, and never pays out more than it holds (what is
+not needed is not kept). Fatigue grows with work done and with the frustration of
+committed people who cannot act for want of resources, and recovers with rest and with
+visible small wins.
 """
 
 from __future__ import annotations
@@ -17,19 +20,6 @@ import numpy as np
 if TYPE_CHECKING:
     from cimsim.model import CollectiveImpactModel
 
-INCOME = 0.9
-"""Monthly income at resources = 1, in months of full activity."""
-RESERVE_CAP = 12.0
-"""Largest reserve a stakeholder keeps (months of full activity)."""
-CHAMPION_FUNDING = 0.3
-"""Pool contribution per unit of active champion influence share, times resources."""
-FUNDRAISING = 2.0
-"""Pool contribution per unit of backbone fundraising capacity."""
-FATIGUE_GAIN = 0.1
-FATIGUE_RECOVERY = 0.03
-WIN_RECOVERY = 0.04
-"""Fatigue: += GAIN * a * (1 + 2 * shortfall) - RECOVERY - WIN_RECOVERY * wins each month."""
-
 
 def activity_intensity(model: CollectiveImpactModel) -> np.ndarray:
     """How hard each stakeholder works this month (0 unless engaged)."""
@@ -37,23 +27,46 @@ def activity_intensity(model: CollectiveImpactModel) -> np.ndarray:
     return np.where(pop.engaged, pop.commitment * np.minimum(1.0, pop.reserve), 0.0)
 
 
+def raise_pool(model: CollectiveImpactModel) -> float:
+    """This month's outside money (in capacity-months) raised by champions and fundraising."""
+    pop, cal = model.pop, model.cal.resources
+    champ = pop.champion & pop.engaged
+    strength = pop.influence[champ].sum() / max(model.initial_champions, 1)
+    rate = cal.champion_funding * model.resources * strength
+    rate += cal.fundraising * model.backbone_function("fundraise")
+    return float(rate * model.capacity_total)
+
+
+def share_pool(model: CollectiveImpactModel, pool: float) -> float:
+    """Top up the reserves of needy engaged partners from the pool; return what was paid."""
+    pop, cal = model.pop, model.cal.resources
+    needy = np.flatnonzero(pop.engaged & (pop.reserve < cal.needy_reserve))
+    if pool <= 0 or needy.size == 0:
+        return 0.0
+    months = cal.needy_reserve - pop.reserve[needy]
+    money = months * pop.capacity[needy]
+    wanted = float(money.sum())
+    if wanted <= 0:
+        return 0.0
+    share = min(1.0, pool / wanted)
+    pop.reserve[needy] += months * share
+    return wanted * share
+
+
 def flow_resources(
     model: CollectiveImpactModel, intensity: np.ndarray, visible_wins: float
 ) -> None:
     """Spend, earn and share resources; accumulate and recover fatigue."""
-    pop = model.pop
-    champ = pop.champion & pop.engaged
-    pool = (
-        CHAMPION_FUNDING
-        * model.resources
-        * pop.influence[champ].sum()
-        / max(model.initial_champions, 1)
+    pop, cal = model.pop, model.cal.resources
+    shortfall = np.where(pop.engaged, np.maximum(0.0, 1.0 - pop.reserve), 0.0)
+    pop.reserve += model.resources * cal.income - intensity
+    np.clip(pop.reserve, 0.0, cal.reserve_cap, out=pop.reserve)
+    model.pool_raised = raise_pool(model)
+    model.pool_paid = share_pool(model, model.pool_raised)
+    gain = cal.fatigue_gain * intensity + cal.frustration * pop.commitment * shortfall
+    recover = (
+        cal.fatigue_recovery
+        + cal.win_recovery * visible_wins
+        + cal.rest_recovery * pop.fatigue * ~pop.engaged
     )
-    pool += FUNDRAISING * model.backbone_function("fundraise")
-    needy = pop.engaged & (pop.reserve < 3.0)
-    shortfall = np.maximum(0.0, 1.0 - pop.reserve)
-    pop.reserve += model.resources * INCOME - intensity + pool * needy
-    np.clip(pop.reserve, 0.0, RESERVE_CAP, out=pop.reserve)
-    gain = FATIGUE_GAIN * intensity * (1.0 + 2.0 * shortfall)
-    recover = FATIGUE_RECOVERY + WIN_RECOVERY * visible_wins + 0.1 * pop.fatigue * ~pop.engaged
     np.clip(pop.fatigue + gain - recover, 0.0, 1.0, out=pop.fatigue)

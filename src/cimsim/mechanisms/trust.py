@@ -3,7 +3,7 @@
 A contact that ends in agreement raises trust by ``gain * w * (1 - T) * d``, where the
 power damping ``d = 1 - power_damping * |influence_u - influence_v|`` applies unless the
 contact was mediated by the backbone. A contact that ends in disagreement lowers it by
-``loss * w * T * CONFLICT``. Visible small wins raise trust between partners working on
+``loss * w * T * conflict``. Visible small wins raise trust between partners working on
 the same issue area (Ansell & Gash 2008). A partner's withdrawal costs trust on its ties.
 """
 
@@ -15,13 +15,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from cimsim.model import CollectiveImpactModel
-
-CONFLICT = 0.25
-"""Share of the loss rate applied when a contact ends in disagreement."""
-WITHDRAWAL = 0.5
-"""Share of the loss rate applied to the ties of a stakeholder who drops out."""
-WIN_TRUST = 0.5
-"""Share of the gain rate applied per unit of visible small wins to co-working ties."""
 
 
 def update_trust(model: CollectiveImpactModel) -> None:
@@ -35,7 +28,7 @@ def update_trust(model: CollectiveImpactModel) -> None:
     power_gap = np.abs(pop.influence[ties.u[idx]] - pop.influence[ties.v[idx]])
     damp = np.where(ties.mediated[idx], 1.0, 1.0 - s.power_damping * power_gap)
     gain = s.trust_gain * w * (1.0 - t) * damp
-    loss = s.trust_loss * w * t * CONFLICT
+    loss = s.trust_loss * w * t * model.cal.trust.conflict
     ties.trust[idx] = np.clip(t + np.where(model.agreed, gain, -loss), 0.0, 1.0)
 
 
@@ -47,15 +40,18 @@ def reward_small_wins(model: CollectiveImpactModel, visible_wins: float) -> None
     both = np.flatnonzero(model.engaged_ties())
     same = both[pop.area[ties.u[both]] == pop.area[ties.v[both]]]
     t = ties.trust[same]
-    ties.trust[same] = t + s.trust_gain * WIN_TRUST * visible_wins * (1.0 - t)
+    ties.trust[same] = t + s.trust_gain * model.cal.trust.win_trust * visible_wins * (1.0 - t)
 
 
 def withdraw(
-    model: CollectiveImpactModel, leavers: np.ndarray, severity: float = WITHDRAWAL
+    model: CollectiveImpactModel, leavers: np.ndarray, severity: float | None = None
 ) -> None:
-    """Trust on the ties of stakeholders who withdraw drops by ``loss * severity * T``."""
+    """Trust on the ties of stakeholders who withdraw drops by ``loss * severity * T``
+    (``severity`` defaults to ``calibration.trust.withdrawal``)."""
     if leavers.size == 0:
         return
+    if severity is None:
+        severity = model.cal.trust.withdrawal
     ties = model.ties
     mask = np.zeros(len(model.pop), bool)
     mask[leavers] = True
