@@ -63,6 +63,7 @@ EVENT_FIELDS: dict[str, tuple[str | None, float | int | None]] = {
     "launch_measurement": ("indicators", 30),
     "trust_shock": ("severity", 0.5),
     "workshop": ("reach", 0.3),
+    "link_villages": ("reach", 0.3),
     "champion_leaves": ("count", 1),
 }
 """Event kind -> (its one adjustable field, default value) for the scheduling form."""

@@ -44,7 +44,9 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     ),
     "participation": (
         "Participation",
-        'The share of stakeholders engaged: "bring everyone on board from the beginning".',
+        "The share engaged, averaged over government, residents, businesses and civil "
+        "society: only a minority of residents ever takes part, organisations far more. "
+        '"Bring everyone on board from the beginning."',
     ),
 }
 """Reporter -> (title, explanation) for the outcome and health measures."""
@@ -85,6 +87,10 @@ EVENTS: dict[str, str] = {
     "launch_measurement": "A shared measurement system starts with this many indicators.",
     "trust_shock": "A major partner withdraws publicly; trust is shaken by this severity.",
     "workshop": "A participatory workshop (like Skive's Fremtidsbutikken) reaches this share.",
+    "link_villages": (
+        "A cross-village project (like Skive's Climate Ring) links engaged people of "
+        "different villages; this share of the engaged gets a new tie."
+    ),
     "champion_leaves": "This many of the most influential champions leave the initiative.",
 }
 """Event kind -> explanation shown in the scheduling form."""

@@ -41,7 +41,10 @@ def become_aware(model: CollectiveImpactModel) -> None:
     idx = model.active_idx
     u, v = ties.u[idx], ties.v[idx]
     eng = pop.engaged
-    touched = np.bincount(u[eng[v]], minlength=n) + np.bincount(v[eng[u]], minlength=n)
+    # contacts along the ties that count for each end (an organisation hears from its peers)
+    at_u = eng[v] & ties.counts_u[idx]
+    at_v = eng[u] & ties.counts_v[idx]
+    touched = np.bincount(u[at_u], minlength=n) + np.bincount(v[at_v], minlength=n)
     p = 1.0 - (1.0 - cal.neighbour_awareness) ** touched
     draw = rng.random(n)
     reached = model.reached_by_broadcast | model.visited | pop.attended
