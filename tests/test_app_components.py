@@ -241,11 +241,12 @@ def test_network_sample_is_seeded_and_bounded() -> None:
 
 
 def test_serve_runs_solara(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
+    calls, envs = [], []
 
     class FakeProc:
         def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
             calls.append(cmd)
+            envs.append(env)
 
         def wait(self, timeout: float | None = None) -> int:
             return 0
@@ -254,6 +255,9 @@ def test_serve_runs_solara(monkeypatch: pytest.MonkeyPatch) -> None:
             return 0
 
     monkeypatch.setattr(serve.subprocess, "Popen", FakeProc)
-    assert serve.cmd_app(argparse.Namespace(host="127.0.0.1", port=9999)) == 0
+    args = argparse.Namespace(host="127.0.0.1", port=9999, max_sessions=5)
+    assert serve.cmd_app(args) == 0
+    assert envs[0]["SOLARA_KERNEL_MAX_COUNT"] == "5"  # sessions are bounded
+    assert envs[0]["SOLARA_KERNEL_CULL_TIMEOUT"] == "2m"  # a closed tab's model is freed
     cmd = calls[0]
     assert cmd[-6:] == ["cimsim.app", "--host", "127.0.0.1", "--port", "9999", "--production"]

@@ -36,7 +36,7 @@ def _overrides(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def _int_at_least(minimum: int):  # noqa: ANN202
+def _int_at_least(minimum: int, maximum: int | None = None):  # noqa: ANN202
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -44,6 +44,8 @@ def _int_at_least(minimum: int):  # noqa: ANN202
             raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"expected a number <= {maximum:,}, got {value:,}")
         return value
 
     return parse
@@ -51,6 +53,7 @@ def _int_at_least(minimum: int):  # noqa: ANN202
 
 _nonneg_int = _int_at_least(0)
 _pos_int = _int_at_least(1)
+_steps = _int_at_least(1, 10_000)  # the schema's limit on a scenario's months
 
 
 # ------------------------------------------------------------------ commands
@@ -100,17 +103,26 @@ def _show_progress(scenario: Any, steps: int) -> bool:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario and print a summary, JSON, or write the time series."""
+    from contextlib import ExitStack
+
     from cimsim.indicators import CORE, REPORTERS
-    from cimsim.store import write_run
+    from cimsim.sizing import check_fits
+    from cimsim.store import output_folder, write_run
 
     scenario = load_scenario(args.scenario, _overrides(args.set))
     steps = args.steps if args.steps is not None else scenario.months
-    if args.out is not None and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise UserError(f"--out {args.out}: exists and is not a folder")
-    model = run_one(scenario, args.seed, steps, progress=_show_progress(scenario, steps))
+    check_fits(scenario, steps)
+    with ExitStack() as stack:
+        folder = None
+        if args.out is not None:
+            try:  # the folder is made before the run: an unwritable --out fails at once
+                folder = stack.enter_context(output_folder(Path(args.out)))
+            except OSError as err:
+                raise UserError(f"--out {args.out}: {err.strerror or err}") from None
+        model = run_one(scenario, args.seed, steps, progress=_show_progress(scenario, steps))
+        if folder is not None:
+            write_run(folder, model, seed=args.seed, steps=steps)
     final = {name: float(model.latest[name]) for name in REPORTERS}
-    if args.out is not None:
-        write_run(Path(args.out), model, seed=args.seed, steps=steps)
     if args.json:
         print(
             json.dumps(
@@ -219,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run one scenario")
     p.add_argument("scenario", help="a bundled scenario name or a path to a TOML file")
     p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
-    p.add_argument("--steps", type=_pos_int, default=None, help="months (default: scenario's)")
+    p.add_argument("--steps", type=_steps, default=None, help="months (default: scenario's)")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a parameter")
     p.add_argument("--out", default=None, metavar="DIR", help="write time series (CSV, Parquet)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -229,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenarios", nargs="*", help="scenario names (default: all bundled)")
     p.add_argument("--replicates", type=_pos_int, default=10, help="seeds per cell (default 10)")
     p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
-    p.add_argument("--steps", type=_pos_int, default=None, help="months (default: scenario's)")
+    p.add_argument("--steps", type=_steps, default=None, help="months (default: scenario's)")
     _executor_options(p)
     p.set_defaults(func=cmd_compare)
 
@@ -238,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", action="append", required=True, metavar="PATH=v1,v2,...")
     p.add_argument("--replicates", type=_pos_int, default=10)
     p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
-    p.add_argument("--steps", type=_pos_int, default=None)
+    p.add_argument("--steps", type=_steps, default=None)
     p.add_argument("--set", action="append", metavar="PATH=VALUE")
     p.add_argument("--out", required=True, metavar="DIR")
     _executor_options(p)
@@ -252,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicates", type=_pos_int, default=2)
     p.add_argument("--outcome", default="impact")
     p.add_argument("--seed", type=_nonneg_int, default=0)
-    p.add_argument("--steps", type=_pos_int, default=None)
+    p.add_argument("--steps", type=_steps, default=None)
     p.add_argument("--out", required=True, metavar="DIR")
     _executor_options(p)
     p.set_defaults(func=_lazy("cimsim.runs.commands", "cmd_sensitivity"))
@@ -266,7 +278,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", help="serve the browser interface (Solara)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_pos_int, default=8765)
+    p.add_argument("--port", type=_int_at_least(1, 65535), default=8765)
+    p.add_argument(
+        "--max-sessions",
+        type=_int_at_least(1, 1000),
+        default=32,
+        help="most browser sessions at once (each holds up to two models; default 32)",
+    )
     p.set_defaults(func=_lazy("cimsim.app.serve", "cmd_app"))
     return parser
 
@@ -278,15 +296,31 @@ def _executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=_pos_int, default=None, help="runs per task")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwind like Ctrl+C, so workers and folders are cleaned up."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cimsim`` console script."""
+    import signal
+    import threading
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
     except (ScenarioError, UserError) as err:
         print(f"cimsim: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:
+        print("cimsim: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("cimsim: interrupted", file=sys.stderr)
         return 130

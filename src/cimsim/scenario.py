@@ -213,7 +213,11 @@ INTERVENTION_KINDS = (
 class Scenario(_Section):
     """A complete, validated scenario: the single input of :class:`CollectiveImpactModel`."""
 
-    name: str = "custom"
+    name: str = Field(
+        "custom",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="short name for tables and output folders: letters, digits, '-', '_', '.'",
+    )
     title: str = ""
     description: str = ""
     plausibility: str = Field(

@@ -321,6 +321,16 @@ class Comparison:
     warnings: list[str]
 
 
+def inside(out: Path, *parts: str) -> Path:
+    """``out / parts``, refusing any path that would leave ``out`` (a hostile name)."""
+    from cimsim.runs.store import RunError
+
+    path = out.joinpath(*parts)
+    if not path.resolve().is_relative_to(out.resolve()):
+        raise RunError(f"{'/'.join(parts)}: would write outside {out}")
+    return path
+
+
 def run_sensitivity(
     scenarios: Sequence[str],
     params: dict[str, tuple[float, float]],
@@ -366,16 +376,40 @@ def run_sensitivity(
         for sc in loaded
     ]
     X = sample(problem, method, n, seed=seed)
+    if out is None:
+        return _analyse(scenarios, evaluators, problem, X, method, n, replicates, outcome,
+                        seed, steps, None, echo)  # fmt: skip
+    from cimsim.runs.store import ResultStore
+
+    folder = ResultStore(out)
+    folder.lock()  # one analysis per folder at a time
+    try:
+        return _analyse(scenarios, evaluators, problem, X, method, n, replicates, outcome,
+                        seed, steps, Path(out), echo)  # fmt: skip
+    finally:
+        folder.unlock()
+
+
+def _analyse(
+    scenarios: Sequence[str],
+    evaluators: list[CimsimEvaluator],
+    problem: Problem,
+    X: np.ndarray,
+    method: str,
+    n: int,
+    replicates: int,
+    outcome: str,
+    seed: int,
+    steps: int | None,
+    out: Path | None,
+    echo: Callable[[str], None] | None,
+) -> Comparison:
     results: dict[str, SensitivityResult] = {}
     frames, warnings = [], []
-    if out is not None:
-        from cimsim.store import write_csv
-
-        write_csv(Path(out) / "design.csv", pd.DataFrame(X, columns=problem["names"]))
     for label, ev in zip(scenarios, evaluators, strict=True):
         name = ev.scenario.name if ev.scenario.name != "custom" else Path(str(label)).stem
         if out is not None:
-            ev.store = Path(out) / "runs" / name  # resumable run store per scenario
+            ev.store = inside(Path(out), "runs", name)  # resumable run store per scenario
         if echo:
             echo(
                 f"{name}: {len(X)} design points x {replicates} replicates = "
@@ -402,11 +436,16 @@ def run_sensitivity(
             Y2 = Y if Y.ndim == 2 else Y[:, None]
             for r in range(Y2.shape[1]):
                 df[f"{outcome}_rep{r}"] = Y2[:, r]
-            write_csv(Path(out) / f"outcomes_{name}.csv", df)
+            from cimsim.store import write_csv
+
+            write_csv(inside(Path(out), f"outcomes_{name}.csv"), df)
     table = pd.concat(frames, ignore_index=True)
     comp = Comparison(method, outcome, table, results, warnings)
-    if out is not None:
-        write_comparison(comp, Path(out), replicates=replicates, n=n, seed=seed, steps=steps)
+    if out is not None:  # the tables appear only once every run is done
+        from cimsim.store import write_csv
+
+        write_csv(out / "design.csv", pd.DataFrame(X, columns=problem["names"]))
+        write_comparison(comp, out, replicates=replicates, n=n, seed=seed, steps=steps)
     return comp
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,43 @@ def write_csv(path: Path, df: pd.DataFrame) -> None:
     atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
 
 
+RUN_MARKER = "run.json"
+"""The file that marks a folder as the output of one ``cimsim run``."""
+
+
+@contextmanager
+def output_folder(out: Path) -> Iterator[Path]:
+    """Write a whole output folder at once: yield a temporary sibling to write into, then
+    put it in place of ``out``, so ``out`` is always complete or absent.
+
+    The temporary folder is created on entry, so an unwritable ``out`` fails before any
+    work. An existing ``out`` is replaced only if it is empty or the output of an earlier
+    run (it holds ``run.json``); otherwise :class:`OSError` is raised and nothing is touched.
+    On an error the temporary folder is removed and ``out`` is left as it was.
+    """
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise NotADirectoryError("exists and is not a folder")
+        if any(out.iterdir()) and not (out / RUN_MARKER).is_file():
+            raise FileExistsError("a folder holding other files; give a new or empty folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_read_umask())
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / "previous")
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def write_run(out: Path, model: Any, seed: int, steps: int) -> None:
     """Write one run: series (CSV and Parquet), area progress, and the resolved scenario."""
     import cimsim
@@ -72,6 +111,6 @@ def write_run(out: Path, model: Any, seed: int, steps: int) -> None:
     write_csv(out / "area_progress.csv", areas)
     write_json(out / "scenario.json", model.spec.model_dump(mode="json"))
     write_json(
-        out / "run.json",
+        out / RUN_MARKER,
         {"scenario": model.spec.name, "seed": seed, "steps": steps, "cimsim": cimsim.__version__},
     )

@@ -362,7 +362,12 @@ def AppPage(session: Session | None = None) -> None:
         with solara.Column(gap="8px", style={"flex": "1 1 auto", "min-width": "0"}):
             c = config.value
             spec = session.model.spec
-            solara.Markdown(f"### {spec.title or spec.name}\n{spec.description}")
+            # the scenario's own text is the user's: shown as text, never as Markdown/HTML
+            solara.Text(
+                spec.title or spec.name, style={"font-size": "1.4em", "font-weight": "bold"}
+            )
+            if spec.description:
+                solara.Text(spec.description, style=SMALL)
             solara.Text(texts.INTRO, style=SMALL)
             if error.value:
                 solara.Error(error.value, classes=["cimsim-error"])

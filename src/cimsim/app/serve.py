@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from cimsim.scenario import ScenarioError
+
+SERVER_LIMITS = {
+    "SOLARA_KERNEL_CULL_TIMEOUT": "2m",  # a closed tab's session (and model) goes after 2 min
+    "SOLARA_KERNEL_MAX_PER_SESSION": "8",  # tabs one browser may open
+}
+"""Solara server settings that bound memory (the environment may override them)."""
 
 
 def solara_command(host: str, port: int, production: bool = True) -> list[str]:
@@ -21,19 +32,59 @@ def solara_command(host: str, port: int, production: bool = True) -> list[str]:
     return cmd
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether ``host:port`` is already taken (so the server could not bind it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def cmd_app(args: argparse.Namespace) -> int:
-    """Run the Solara server until it stops (or Ctrl+C); return its exit code."""
-    cmd = solara_command(args.host, int(args.port))
-    print(f"cimsim: serving the app on http://{args.host}:{args.port}/ (Ctrl+C to stop)")
-    proc = subprocess.Popen(cmd, env={**os.environ, "SOLARA_APP": "cimsim.app"})
+    """Run the Solara server until it stops (Ctrl+C or SIGTERM); return its exit code."""
+    host, port = args.host, int(args.port)
+    if port_in_use(host, port):
+        raise ScenarioError(f"port {port} on {host} is in use; stop what holds it or use --port")
+    if not is_loopback(host):
+        print(
+            f"cimsim: warning: --host {host} makes the app reachable from the network; "
+            "anyone who can reach this machine can use it (it has no login)",
+            file=sys.stderr,
+        )
+    cmd = solara_command(host, port)
+    print(f"cimsim: serving the app on http://{host}:{port}/ (Ctrl+C to stop)")
+    env = {**SERVER_LIMITS, **os.environ, "SOLARA_APP": "cimsim.app"}
+    env["SOLARA_KERNEL_MAX_COUNT"] = str(args.max_sessions)
+    proc = subprocess.Popen(cmd, env=env)
+
+    def stop(signum: int, frame: object) -> None:  # SIGTERM: shut the server down cleanly
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return proc.wait()
     except KeyboardInterrupt:
         return 130
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if proc.poll() is None:
             proc.terminate()
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
+from cimsim import sizing
 from cimsim.model import CollectiveImpactModel
 from cimsim.network import to_networkx
 from cimsim.population import CITIZEN
@@ -55,6 +56,12 @@ COMPARE_VARIANTS: dict[str, dict[str, Any]] = {
     "no champions": {"preconditions.champions": 0},
 }
 """Configuration B in compare mode: A with these overrides ("half" halves A's value)."""
+
+MAX_UPLOAD_BYTES = 64 * 1024
+"""Largest scenario file (upload or paste) the app accepts."""
+MAX_AGENTS = 50_000
+MAX_TIES = 1_000_000
+"""Largest model the app builds (agents, ties): a few hundred MB per session at most."""
 
 EVENT_FIELDS: dict[str, tuple[str | None, float | int | None]] = {
     "remove_backbone": (None, None),
@@ -198,7 +205,14 @@ class Session:
         self._switch(read_toml(bundled[name]), name, name)
 
     def load_toml_text(self, text: str | bytes, filename: str = "uploaded.toml") -> None:
-        """Switch to a user's scenario given as TOML text; raise ScenarioError if it is bad."""
+        """Switch to a user's scenario given as TOML text; raise ScenarioError if it is bad
+        or larger than ``MAX_UPLOAD_BYTES``."""
+        size = len(text.encode("utf-8") if isinstance(text, str) else text)
+        if size > MAX_UPLOAD_BYTES:
+            raise ScenarioError(
+                f"{filename}: {size / 1024:.0f} KiB; the app accepts scenario files of at "
+                f"most {MAX_UPLOAD_BYTES // 1024} KiB"
+            )
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8")
@@ -265,6 +279,13 @@ class Session:
             self.generation += 1
 
     def _build(self, spec: Scenario) -> CollectiveImpactModel:
+        n_agents, n_ties = sizing.agents(spec), sizing.ties(spec)
+        if n_agents > MAX_AGENTS or n_ties > MAX_TIES:
+            raise ScenarioError(
+                f"{self.source}: {n_agents:,} agents and about {n_ties:,} ties; the app runs "
+                f"models of at most {MAX_AGENTS:,} agents and {MAX_TIES:,} ties (use the "
+                "command line for larger ones)"
+            )
         model = CollectiveImpactModel(spec, rng=self.seed)
         model.interventions = sorted([*model.interventions, *self.events], key=lambda e: e.month)
         return model

@@ -68,9 +68,11 @@ def executor_from_args(args: argparse.Namespace) -> tuple[Any, int | None]:
     if dask and serial:
         raise UserError("--serial and --dask exclude each other")
     if dask:
-        target = dask if dask.startswith(("local", "tcp://")) else None
+        target = dask if dask.startswith(("local", "tcp://", "tls://")) else None
         if target is None:
-            raise UserError(f"--dask {dask}: expected local, local:N or tcp://HOST:PORT")
+            raise UserError(
+                f"--dask {dask}: expected local, local:N, tcp://HOST:PORT or tls://HOST:PORT"
+            )
         return f"dask:{target}", workers
     if serial:
         return "serial", None
@@ -102,7 +104,6 @@ def summary_table(finals: Any, paths: list[str]) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid of settings x replicates into ``--out`` (resumable) and print a summary."""
-    from cimsim.cli import UserError
     from cimsim.runs.engine import make_grid, run_design
 
     overrides: dict[str, Any] = {}
@@ -111,8 +112,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         overrides[path] = value
     grid = parse_grid(args.grid or [])
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {args.out}: exists and is not a folder")
     base = load_scenario(args.scenario, overrides)
     executor, workers = executor_from_args(args)
     res = run_design(

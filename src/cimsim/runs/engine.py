@@ -24,9 +24,10 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import os
 import platform
 import sys
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cimsim import sizing
 from cimsim.indicators import REPORTERS
 from cimsim.runs.executors import ExecutorHandle, open_executor
 from cimsim.runs.store import ResultStore, RunError
@@ -73,6 +75,8 @@ class Results:
 
 MAX_BATCH = 50
 """Largest default batch: a part lands every ~50 runs, so an interrupted sweep loses little."""
+MAX_RUNS = 10_000_000
+"""Most runs in one design (the result tables are held in memory at the end)."""
 
 
 def make_grid(grid: dict[str, list]) -> list[dict[str, Any]]:
@@ -289,8 +293,17 @@ def run_design(
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     resolved = _validate_design(base, design)
     point_steps = [steps if steps is not None else sc.months for sc in resolved]
-    seeds = replicate_seeds(int(root_seed), replicates)
     n_runs = len(design) * replicates
+    if n_runs > MAX_RUNS:
+        raise RunError(
+            f"{len(design)} design points x {replicates} replicates = {n_runs:,} runs; "
+            f"at most {MAX_RUNS:,} in one design (split it into several)"
+        )
+    largest = max(resolved, key=sizing.model_bytes)
+    local = executor in ("processes",) or str(executor).startswith("dask:local")
+    models = min(n_runs, workers or os.cpu_count() or 1) if local else 1
+    sizing.check_fits(largest, max(point_steps), models=models, runs=n_runs, series=series)
+    seeds = replicate_seeds(int(root_seed), replicates)
 
     manifest: dict[str, Any] = {
         "scenario_name": base.name,
@@ -311,6 +324,33 @@ def run_design(
     }
 
     store = ResultStore(out) if out is not None else None
+    if store is not None:
+        store.lock()  # one writer per folder, for the whole run
+    try:
+        return _run_locked(
+            store, manifest, resolved, design, replicates, seeds, point_steps, series,
+            executor, workers, batch_size, progress, n_runs,
+        )  # fmt: skip
+    finally:
+        if store is not None:
+            store.unlock()
+
+
+def _run_locked(
+    store: ResultStore | None,
+    manifest: dict[str, Any],
+    resolved: list[Scenario],
+    design: list[dict[str, Any]],
+    replicates: int,
+    seeds: list[int],
+    point_steps: list[int],
+    series: bool,
+    executor: Any,
+    workers: int | None,
+    batch_size: int | None,
+    progress: bool,
+    n_runs: int,
+) -> Results:
     done: set[int] = set()
     if store is not None:
         manifest = store.prepare(manifest)
@@ -329,6 +369,10 @@ def run_design(
                 resolved, todo, replicates, seeds, point_steps, series, store,
                 handle, batch_size, progress, n_runs, finals_frames, series_frames,
             )  # fmt: skip
+    except BaseException:
+        if handle is not None:
+            handle.abort()  # an interruption: stop the workers now, keep the finished parts
+        raise
     finally:
         if handle is not None:
             handle.close()
@@ -393,6 +437,16 @@ def _execute(
                 batch, attempt = pending.pop(future)
                 try:
                     fin, ser = future.result()
+                except (CancelledError, OSError) as err:
+                    if attempt >= 1:  # the cluster went away (a killed scheduler, a lost link)
+                        kept = "finished batches are kept: " if store is not None else ""
+                        raise RunError(
+                            f"lost the executor {handle.label} ({type(err).__name__}"
+                            f"{': ' + str(err) if str(err) else ''}); {kept}run the same "
+                            "command again to resume"
+                        ) from None
+                    pending[submit(batch, attempt + 1)] = (batch, attempt + 1)
+                    continue
                 except Exception:
                     if attempt >= 1:
                         raise

@@ -1,9 +1,12 @@
 """Executors for the run engine, all behind one ``concurrent.futures.Executor`` interface.
 
 ``"serial"`` runs each task in this process, ``"processes"`` uses a local process pool
-(forkserver context, safe with threads), ``"dask:local[:N]"`` starts a Dask LocalCluster
-and ``"dask:tcp://HOST:PORT"`` joins a running scheduler. Any ``Executor`` instance (or a
-Dask ``Client``) is accepted as is and never shut down by the engine.
+(forkserver context, safe with threads; workers exit when the command that started them
+dies), ``"dask:local[:N]"`` starts a Dask LocalCluster and ``"dask:tcp://HOST:PORT"`` (or
+``tls://`` with the certificates of Dask's ``distributed.comm.tls`` configuration) joins a
+running scheduler, waiting up to ``CIMSIM_DASK_WAIT`` seconds for a worker. Any
+``Executor`` instance (or a Dask ``Client``) is accepted as is and never shut down by the
+engine.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -43,6 +48,7 @@ class ExecutorHandle:
     workers: int
     label: str
     closers: list[Callable[[], None]] = field(default_factory=list)
+    aborters: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
         """Shut down whatever this handle started (nothing for a borrowed executor)."""
@@ -52,6 +58,37 @@ class ExecutorHandle:
             except Exception:  # noqa: BLE001 - best effort on shutdown
                 pass
         self.closers = []
+
+    def abort(self) -> None:
+        """Stop at once (an interruption): kill local workers, then shut down."""
+        for abort in self.aborters:
+            try:
+                abort()
+            except Exception:  # noqa: BLE001 - best effort on shutdown
+                pass
+        self.aborters = []
+        self.close()
+
+
+PARENT_POLL = 1.0
+"""Seconds between a worker's checks that the command that started it is still alive."""
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: exit as soon as process ``parent`` is gone (SIGKILL included),
+    so no worker outlives the command that started it."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_POLL)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # pragma: no cover - the pid was reused by another user
+                os._exit(1)
+
+    threading.Thread(target=watch, name="cimsim-parent-watch", daemon=True).start()
 
 
 def _cpu_count() -> int:
@@ -71,18 +108,29 @@ def _process_pool(workers: int | None) -> ExecutorHandle:
     else:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["cimsim.runs.engine"])
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    pool = ProcessPoolExecutor(
+        max_workers=n, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    )
 
     def close() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
-    return ExecutorHandle(pool, n, f"processes ({n})", [close])
+    def kill() -> None:
+        for proc in list((pool._processes or {}).values()):  # noqa: SLF001 - no public API
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    return ExecutorHandle(pool, n, f"processes ({n})", [close], [kill])
 
 
 def _dask_handle(client: Any, owned: list[Callable[[], None]], label: str) -> ExecutorHandle:
     executor = client.get_executor(pure=False)
     n = max(1, sum(client.nthreads().values()))
     return ExecutorHandle(executor, n, label, owned)
+
+
+DASK_WAIT = 60.0
+"""Seconds to wait for a remote scheduler to have at least one worker (CIMSIM_DASK_WAIT)."""
 
 
 def _dask(target: str, workers: int | None) -> ExecutorHandle:
@@ -106,14 +154,27 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
         )
         client = Client(cluster)
         return _dask_handle(client, [client.close, cluster.close], f"dask local ({n})")
-    if target.startswith("tcp://"):
+    if target.startswith(("tcp://", "tls://")):
+        host = target.split("://", 1)[1]
+        if not host or host.startswith(":"):
+            raise ScenarioError(f"executor dask:{target}: expected {target[:6]}HOST:PORT")
         try:
             client = Client(target, timeout="10s")
-        except (OSError, TimeoutError) as err:
+        except (OSError, TimeoutError, ValueError) as err:
             raise ScenarioError(f"executor dask:{target}: cannot connect ({err})") from None
+        wait = float(os.environ.get("CIMSIM_DASK_WAIT", DASK_WAIT))
+        try:
+            client.wait_for_workers(1, timeout=wait)
+        except (TimeoutError, OSError):
+            client.close()
+            raise ScenarioError(
+                f"executor dask:{target}: no worker joined the scheduler within {wait:g} s "
+                "(start workers, or set CIMSIM_DASK_WAIT to wait longer)"
+            ) from None
         return _dask_handle(client, [client.close], f"dask {target}")
     raise ScenarioError(
-        f"executor dask:{target}: expected dask:local, dask:local:N or dask:tcp://HOST:PORT"
+        f"executor dask:{target}: expected dask:local, dask:local:N, dask:tcp://HOST:PORT "
+        "or dask:tls://HOST:PORT"
     )
 
 

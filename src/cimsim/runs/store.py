@@ -2,30 +2,41 @@
 
 Layout of ``out/``::
 
-    manifest.json              what was run (scenario, design, seeds, versions)
-    parts/finals-A-B-H.parquet final reporters of the runs of one finished batch
-    parts/series-A-B-H.parquet monthly reporters of the same runs
+    .lock                        held (an OS file lock) while a command writes here
+    manifest.json                what was run (scenario, design, seeds, versions)
+    parts/finals-A-B-H-C.parquet final reporters of the runs of one finished batch
+    parts/series-A-B-H-C.parquet monthly reporters of the same runs
     finals.parquet, finals.csv, series.parquet   consolidated at the end
 
 Every file is written atomically (temporary file + rename), so a killed sweep leaves
 only whole parts plus ignorable ``*.tmp`` files. A part is named by the run ids it holds
-(first, last and a hash of all), so re-running never duplicates a part; runs are also
-de-duplicated on reading. A run counts as finished when its finals part exists and, if
-series are kept, its series part too (the series part is written first).
+(first, last and a hash of all, A-B-H) and by a checksum of its bytes (C): a part whose
+bytes do not match (a flipped byte, a truncated copy) is ignored with a warning and its
+runs are run again. Re-running never duplicates a part; runs are also de-duplicated on
+reading. A run counts as finished when its finals part exists and, if series are kept,
+its series part too (the series part is written first). One command at a time writes to
+a folder: a second one is refused with one line while the first holds the lock.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any
 
+try:  # POSIX advisory locks; elsewhere folders are not locked
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 import pandas as pd
 
 from cimsim.scenario import ScenarioError
-from cimsim.store import write_json, write_parquet
+from cimsim.store import atomic_write, write_json, write_parquet
 
 IDENTITY = ("scenario_name", "scenario", "design", "replicates", "root_seed", "steps", "series")
 """Manifest fields that define an experiment; a folder only resumes the same experiment."""
@@ -46,6 +57,43 @@ class ResultStore:
         self.out = Path(out)
         self.parts = self.out / "parts"
         self.manifest_path = self.out / "manifest.json"
+        self._lock_fd: int | None = None
+        self._created = False
+
+    # ------------------------------------------------------------------ lock
+
+    def lock(self) -> None:
+        """Take the folder's lock (creating the folder); refuse if another command holds it."""
+        self.check_folder()
+        self._created = not self.out.exists()
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.out / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise RunError(f"{self.out}: cannot write here ({err.strerror})") from None
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise RunError(
+                    f"{self.out}: another cimsim command is writing to this folder; "
+                    "wait for it to finish or use another output folder"
+                ) from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        """Release the lock; a folder this store created and never wrote to is removed."""
+        if self._lock_fd is None:
+            return
+        os.close(self._lock_fd)  # closing the descriptor releases the lock
+        self._lock_fd = None
+        if self._created and not self.manifest_path.exists():
+            (self.out / ".lock").unlink(missing_ok=True)
+            try:
+                self.out.rmdir()
+            except OSError:
+                pass
 
     # ------------------------------------------------------------------ manifest
 
@@ -102,18 +150,26 @@ class ResultStore:
     # ------------------------------------------------------------------ parts
 
     @staticmethod
-    def part_name(kind: str, runs: list[int]) -> str:
-        """File name of a part holding ``runs`` (``kind`` is finals or series)."""
+    def part_name(kind: str, runs: list[int], checksum: str) -> str:
+        """File name of a part holding ``runs`` (``kind`` is finals or series) whose bytes
+        have the SHA-256 ``checksum`` (its first 16 hex digits are kept)."""
         ids = sorted(runs)
         digest = hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:10]
-        return f"{kind}-{ids[0]:07d}-{ids[-1]:07d}-{digest}.parquet"
+        return f"{kind}-{ids[0]:07d}-{ids[-1]:07d}-{digest}-{checksum[:16]}.parquet"
+
+    def _write_part(self, kind: str, runs: list[int], df: pd.DataFrame) -> None:
+        buffer = io.BytesIO()
+        df.to_parquet(buffer, index=False)
+        data = buffer.getvalue()
+        name = self.part_name(kind, runs, hashlib.sha256(data).hexdigest())
+        atomic_write(self.parts / name, lambda tmp: tmp.write_bytes(data))
 
     def write_part(self, finals: pd.DataFrame, series: pd.DataFrame | None) -> None:
         """Write one batch: the series part first, then the finals part (which marks it done)."""
         runs = finals["run"].tolist()
         if series is not None:
-            write_parquet(self.parts / self.part_name("series", runs), series)
-        write_parquet(self.parts / self.part_name("finals", runs), finals)
+            self._write_part("series", runs, series)
+        self._write_part("finals", runs, finals)
 
     def _part_files(self, kind: str) -> list[Path]:
         # atomic_write's temporary files start with "." and end in ".tmp": never matched
@@ -121,7 +177,11 @@ class ResultStore:
 
     def _read(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
         try:
-            return pd.read_parquet(path, columns=columns)
+            data = path.read_bytes()
+            fields = path.stem.split("-")
+            if len(fields) == 5 and not hashlib.sha256(data).hexdigest().startswith(fields[4]):
+                raise ValueError("checksum mismatch (the file was changed or damaged)")
+            return pd.read_parquet(io.BytesIO(data), columns=columns)
         except Exception as err:  # noqa: BLE001 - a damaged part is re-run, not fatal
             warnings.warn(f"ignoring unreadable part {path.name}: {err}", stacklevel=2)
             return None
