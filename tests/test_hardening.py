@@ -335,7 +335,7 @@ def test_a_scheduler_without_workers_times_out_with_one_line(monkeypatch) -> Non
     from distributed import LocalCluster
 
     monkeypatch.setenv("CIMSIM_DASK_WAIT", "1")
-    cluster = LocalCluster(n_workers=0, dashboard_address=":0", processes=False)
+    cluster = LocalCluster(n_workers=0, dashboard_address=":0", processes=True)
     try:
         with pytest.raises(ScenarioError, match="no worker joined"):
             cimsim.runs.open_executor(f"dask:{cluster.scheduler_address}")

@@ -185,7 +185,9 @@ def test_inactive_people_become_aware_through_contacts() -> None:
     model.ties.active[:] = True
     model.active_idx = np.arange(len(model.ties))
     recruitment.become_aware(model)
-    assert (pop.engagement[model.ties.u] == AWARE).mean() > 0.25
+    # a contact informs along the ties that count for its end: every tie of a citizen
+    citizens = model.ties.u[pop.sector[model.ties.u] == CITIZEN]
+    assert (pop.engagement[citizens] == AWARE).mean() > 0.25
 
 
 # ---------------------------------------------------------------- activities

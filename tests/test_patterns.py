@@ -181,8 +181,9 @@ def test_pattern6_ansell_gash_cycle_each_link() -> None:
     )
     assert greater(finals(wide, "impact", 60), finals(narrow, "impact", 60)) < ALPHA
     # small wins -> trust: making wins visible (shared measurement) raises trust among partners
-    hidden = runs("skive")
-    shown = runs("skive", measurement__enabled=True)
+    # the last link is small (partner trust +0.007): twice the usual replicates
+    hidden = replicate("skive", {}, seeds=range(20))
+    shown = replicate("skive", {"measurement.enabled": True}, seeds=range(20))
     assert greater(finals(shown, "visible_wins"), finals(hidden, "visible_wins")) < ALPHA
     t_shown = np.array([df["partner_trust"].iloc[60:].mean() for df in shown])
     t_hidden = np.array([df["partner_trust"].iloc[60:].mean() for df in hidden])

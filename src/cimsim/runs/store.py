@@ -80,6 +80,8 @@ class ResultStore:
                     f"{self.out}: another cimsim command is writing to this folder; "
                     "wait for it to finish or use another output folder"
                 ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for a curious user
         self._lock_fd = fd
 
     def unlock(self) -> None:
