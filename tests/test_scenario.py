@@ -142,3 +142,15 @@ def test_scenario_guide_documents_every_field() -> None:
             assert f"`{section}.{name}`" in guide, f"{section}.{name}"
     for kind in INTERVENTION_KINDS:
         assert f"`{kind}`" in guide
+
+
+def test_scenario_guide_tables_every_calibration_constant() -> None:
+    from pathlib import Path
+
+    from cimsim.calibration import Calibration
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "scenario-guide.md").read_text()
+    for section, info in Calibration.model_fields.items():
+        for name in info.annotation.model_fields:
+            assert f"`calibration.{section}.{name}`" in guide, f"calibration.{section}.{name}"
+    assert "`structure.urgency`" in guide
