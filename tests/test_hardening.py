@@ -343,6 +343,52 @@ def test_a_scheduler_without_workers_times_out_with_one_line(monkeypatch) -> Non
         cluster.close()
 
 
+@pytest.mark.slow
+def test_a_killed_scheduler_gives_one_line_and_the_sweep_resumes(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    bindir = Path(sys.executable).parent
+    scheduler = subprocess.Popen(
+        [bindir / "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [bindir / "dask", "worker", address, "--nthreads", "1", "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    out = tmp_path / "s"
+    sweep = [sys.executable, "-m", "cimsim", "sweep", "malmo", *_sets(), "--grid",
+             "backbone.enabled=true,false", "--replicates", "40", "--steps", "24",
+             "--batch-size", "2", "--out", str(out)]  # fmt: skip
+    try:
+        proc = subprocess.Popen(
+            [*sweep, "--dask", address], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.time() + 90
+        while time.time() < deadline and not list((out / "parts").glob("finals-*")):
+            time.sleep(0.2)
+        assert list((out / "parts").glob("finals-*")), "no batch finished on the cluster"
+        scheduler.kill()
+        _, err = proc.communicate(timeout=90)
+        assert proc.returncode == 2, err
+        assert "Traceback" not in err
+        last = err.strip().splitlines()[-1]
+        assert "lost the executor" in last and "run the same command again" in last
+        done = subprocess.run([*sweep, "--serial"], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert len(pd.read_parquet(out / "finals.parquet")) == 80
+    finally:
+        for p in (scheduler, worker):
+            p.kill()
+            p.wait(timeout=30)
+
+
 def _sets() -> list[str]:
     return [x for k, v in SMALL.items() for x in ("--set", f"{k}={v}")]
 

@@ -158,6 +158,9 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
         host = target.split("://", 1)[1]
         if not host or host.startswith(":"):
             raise ScenarioError(f"executor dask:{target}: expected {target[:6]}HOST:PORT")
+        # a lost scheduler is reported by the engine in one line; Dask's own log of its
+        # reconnection attempts would only repeat it
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
         try:
             client = Client(target, timeout="10s")
         except (OSError, TimeoutError, ValueError) as err:
