@@ -27,6 +27,7 @@ import numpy as np
 from cimsim.calibration import NetworkCal
 
 CITIZEN = 1
+"""Sector code of citizens (``population.CITIZEN``; population imports this module)."""
 
 
 def propensity(sector: np.ndarray, cal: NetworkCal) -> np.ndarray:

@@ -83,9 +83,7 @@ def _exit_with_parent(parent: int) -> None:
             time.sleep(PARENT_POLL)
             try:
                 os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # pragma: no cover - the pid was reused by another user
+            except (ProcessLookupError, PermissionError):  # gone, or its pid reused
                 os._exit(1)
 
     threading.Thread(target=watch, name="cimsim-parent-watch", daemon=True).start()
