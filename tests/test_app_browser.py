@@ -131,6 +131,13 @@ def test_app_in_browser() -> None:
             try:
                 page = browser.new_page() if not browser.pages else browser.pages[0]
                 page.set_default_timeout(30_000)
+                requests: list[str] = []
+                failed: list[str] = []
+                page.on("request", lambda r: requests.append(r.url))
+                page.on(
+                    "response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}")
+                )
+                page.on("requestfailed", lambda r: failed.append(f"failed {r.url}"))
                 page.goto(url, wait_until="domcontentloaded")
                 page.locator(".cimsim-month").first.wait_for()
                 page.locator(".cimsim-network img").first.wait_for()
@@ -182,6 +189,11 @@ def test_app_in_browser() -> None:
                 assert page.locator(".cimsim-month-b").first.inner_text() != b_text
                 assert _image(page, ".cimsim-chart") != diff0, "difference plot did not change"
                 page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
+                # every asset comes from this server: nothing from a CDN, nothing missing
+                outside = [u for u in requests if not u.startswith((url, "blob:", "data:"))]
+                assert outside == [], f"requests left the server: {outside[:5]}"
+                assert failed == [], f"assets failed to load: {failed[:5]}"
+                assert any("/_solara/cdn/" in u for u in requests)  # the bundles were asked for
             finally:
                 browser.close()
     finally:
@@ -193,3 +205,5 @@ def test_app_in_browser() -> None:
         log.close()
         shutil.rmtree(profile, ignore_errors=True)
     assert (ARTIFACTS / "app.png").stat().st_size > 10_000
+    server_log = (ARTIFACTS / "app-server.log").read_text()
+    assert "Could not load URL" not in server_log, "the server fetched an asset from the CDN"

@@ -221,6 +221,31 @@ def test_user_text_is_never_rendered_as_markup() -> None:
     assert title in shown and link in shown  # shown as plain text instead
 
 
+def test_the_page_loads_nothing_from_a_cdn() -> None:
+    import ipyvuetify as v
+
+    session = Session()
+    session.schedule({"kind": "remove_backbone", "month": 24})  # the timeline is shown too
+    _, rc = solara.render(Page(session=session), handle_error=False)
+    # solara.Markdown's template fetches KaTeX from the CDN: no part of the page uses it
+    for widget in rc.find(v.VuetifyTemplate).widgets:
+        template = str(getattr(widget.template, "template", widget.template))
+        assert "katex" not in template.lower()
+
+
+def test_missing_browser_bundles_are_named(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    from cimsim.app import assets
+
+    needed = assets.needed_packages()
+    assert any("solara-vuetify" in p for p in needed)
+    monkeypatch.setattr(assets, "cache_folder", lambda: tmp_path)  # an empty cache
+    assert assets.missing_bundles() == needed
+    monkeypatch.setattr(serve, "port_in_use", lambda host, port: True)
+    assert main(["app", "--port", "1"]) == 2  # stops at the busy port, after the check
+    err = capsys.readouterr().err
+    assert "not on this machine" in err and needed[0] in err
+
+
 # ---------------------------------------------------------------- runaway sizes
 
 
@@ -383,6 +408,89 @@ def test_a_killed_scheduler_gives_one_line_and_the_sweep_resumes(tmp_path: Path)
         done = subprocess.run([*sweep, "--serial"], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         assert len(pd.read_parquet(out / "finals.parquet")) == 80
+    finally:
+        for p in (scheduler, worker):
+            p.kill()
+            p.wait(timeout=30)
+
+
+def _certificates(folder: Path) -> dict[str, str]:
+    """A test CA and one certificate for 127.0.0.1 signed by it (openssl's command line)."""
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.pem", "-days", "2", "-subj", "/CN=cimsim test CA")  # fmt: skip
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr",
+            "-subj", "/CN=127.0.0.1")  # fmt: skip
+    (folder / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    openssl("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "node.pem", "-days", "2", "-extfile", "ext.cnf")  # fmt: skip
+    return {k: str(folder / v) for k, v in
+            {"ca": "ca.pem", "cert": "node.pem", "key": "node.key"}.items()}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_sweep_over_tls_with_certificates(tmp_path: Path) -> None:
+    import shutil
+    import socket
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not found")
+    pem = _certificates(tmp_path)
+    tls = ["--tls-ca-file", pem["ca"], "--tls-cert", pem["cert"], "--tls-key", pem["key"]]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tls://127.0.0.1:{port}"
+    bindir = Path(sys.executable).parent
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [bindir / "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
+         "--protocol", "tls", *tls, "--no-dashboard"], **quiet,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [bindir / "dask", "worker", address, *tls, "--nthreads", "1", "--no-dashboard"], **quiet
+    )
+    sweep = [sys.executable, "-m", "cimsim", "sweep", "malmo", *_sets(), "--grid",
+             "backbone.enabled=true,false", "--replicates", "3", "--steps", "12"]  # fmt: skip
+    env = {
+        **os.environ,
+        "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": pem["ca"],
+        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": pem["cert"],
+        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": pem["key"],
+    }
+    try:
+        # without certificates: one line, nothing written
+        bare = {k: v for k, v in env.items() if not k.startswith("DASK_DISTRIBUTED__COMM__TLS")}
+        refused = subprocess.run([*sweep, "--dask", address, "--out", str(tmp_path / "no")],
+                                 capture_output=True, text=True, env=bare, timeout=60)  # fmt: skip
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+        assert "TLS needs certificates" in refused.stderr
+        assert not (tmp_path / "no").exists()
+        # a client whose CA the cluster does not know: one line
+        (tmp_path / "other").mkdir()
+        other = _certificates(tmp_path / "other")
+        stranger = {**env, "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": other["ca"],
+                    "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": other["cert"],
+                    "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": other["key"]}  # fmt: skip
+        refused = subprocess.run(
+            [*sweep, "--dask", address, "--out", str(tmp_path / "no")],
+            capture_output=True, text=True, env=stranger, timeout=90,
+        )  # fmt: skip
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert "cannot connect" in refused.stderr
+        # with them: the same table as a serial run
+        done = subprocess.run([*sweep, "--dask", address, "--out", str(tmp_path / "tls")],
+                              capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        serial = subprocess.run([*sweep, "--serial", "--out", str(tmp_path / "serial")],
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert serial.returncode == 0, serial.stderr
+        a = pd.read_parquet(tmp_path / "tls" / "finals.parquet")
+        b = pd.read_parquet(tmp_path / "serial" / "finals.parquet")
+        pd.testing.assert_frame_equal(a, b)
     finally:
         for p in (scheduler, worker):
             p.kill()

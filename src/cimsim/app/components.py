@@ -115,19 +115,25 @@ def RunControls(
 
 
 @solara.component
+def Heading(text: str) -> None:
+    """A bold label over a group of controls (plain text: no Markdown, so no KaTeX from a CDN)."""
+    solara.Text(text, style={"font-weight": "bold", "display": "block", "margin-top": "8px"})
+
+
+@solara.component
 def ParameterControls(session: Session, act: Callable, version: int) -> None:
     """Preconditions, settings and backbone controls."""
-    solara.Markdown("**Preconditions**")
+    Heading("Preconditions")
     for path in (
         "preconditions.urgency",
         "preconditions.champion_strength",
         "preconditions.resources",
     ):
         ParamSlider(session, path, act, version)
-    solara.Markdown("**Settings**")
+    Heading("Settings")
     for path in ("settings.initial_trust", "settings.communication"):
         ParamSlider(session, path, act, version)
-    solara.Markdown("**Backbone**")
+    Heading("Backbone")
     solara.Switch(
         label="Backbone organisation",
         color="primary",
@@ -191,11 +197,12 @@ def EventControls(session: Session, act: Callable, version: int) -> None:
         solara.Button("Clear my events", small=True, on_click=lambda: act(session.clear_events))
     timeline = session.timeline()
     if timeline:
-        lines = [
-            f"- month {m}: {text} — {'**fired**' if fired else 'pending'}"
-            for m, text, fired in timeline
-        ]
-        solara.Markdown("\n".join(lines))
+        with solara.Column(gap="2px", classes=["cimsim-timeline"]):
+            for m, text, fired in timeline:
+                solara.Text(
+                    f"month {m}: {text} — {'fired' if fired else 'pending'}",
+                    style={"font-weight": "bold"} if fired else {},
+                )
 
 
 @solara.component
@@ -249,7 +256,9 @@ def Explanations() -> None:
     """The five building blocks and the outcomes in the report's words."""
     with solara.Details("What the building blocks mean"):
         for title, text in [*texts.BUILDING_BLOCKS.values(), *texts.OUTCOMES.values()]:
-            solara.Markdown(f"**{title}.** {text}")
+            with solara.Div(style={"margin-bottom": "6px"}):
+                solara.Text(f"{title}. ", style={"font-weight": "bold"})
+                solara.Text(text)
 
 
 def chart_names(session: Session) -> list[str]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cimsim.app import assets
 from cimsim.scenario import ScenarioError
 
 SERVER_LIMITS = {
@@ -57,6 +58,14 @@ def is_loopback(host: str) -> bool:
 def cmd_app(args: argparse.Namespace) -> int:
     """Run the Solara server until it stops (Ctrl+C or SIGTERM); return its exit code."""
     host, port = args.host, int(args.port)
+    missing = assets.missing_bundles()
+    if missing:
+        print(
+            f"cimsim: warning: Solara's browser bundles {', '.join(missing)} are not on this "
+            "machine; the server will fetch them from cdn.jsdelivr.net "
+            "(`python -m cimsim.app.assets` installs them)",
+            file=sys.stderr,
+        )
     if port_in_use(host, port):
         raise ScenarioError(f"port {port} on {host} is in use; stop what holds it or use --port")
     if not is_loopback(host):

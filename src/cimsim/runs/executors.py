@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cimsim.scenario import ScenarioError
@@ -159,9 +160,11 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
         # a lost scheduler is reported by the engine in one line; Dask's own log of its
         # reconnection attempts would only repeat it
         logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+        if target.startswith("tls://"):
+            _check_tls(target)
         try:
             client = Client(target, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as err:
+        except (OSError, TimeoutError, ValueError, TypeError) as err:
             raise ScenarioError(f"executor dask:{target}: cannot connect ({err})") from None
         wait = float(os.environ.get("CIMSIM_DASK_WAIT", DASK_WAIT))
         try:
@@ -177,6 +180,33 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
         f"executor dask:{target}: expected dask:local, dask:local:N, dask:tcp://HOST:PORT "
         "or dask:tls://HOST:PORT"
     )
+
+
+TLS_SETTINGS = {
+    "tls_ca_file": "DASK_DISTRIBUTED__COMM__TLS__CA_FILE",
+    "tls_client_cert": "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT",
+    "tls_client_key": "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY",
+}
+"""Dask's client TLS settings and the environment variables (or Dask config) that set them."""
+
+
+def _check_tls(target: str) -> None:
+    """Refuse a ``tls://`` target in one line when the client has no certificates."""
+    from distributed.security import Security
+
+    security = Security()  # reads distributed.comm.tls.* from Dask's configuration
+    unset = [env for attr, env in TLS_SETTINGS.items() if not getattr(security, attr, None)]
+    if "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY" in unset and security.tls_client_cert:
+        unset.remove("DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")  # key inside the cert file
+    if unset:
+        raise ScenarioError(
+            f"executor dask:{target}: TLS needs certificates; set {', '.join(unset)} "
+            "(or distributed.comm.tls in Dask's configuration)"
+        )
+    for attr in TLS_SETTINGS:
+        path = getattr(security, attr, None)
+        if path and not Path(path).is_file():
+            raise ScenarioError(f"executor dask:{target}: {attr} {path}: no such file")
 
 
 def open_executor(spec: Any = "processes", workers: int | None = None) -> ExecutorHandle:

@@ -1,11 +1,13 @@
-"""Make Solara's browser assets available offline.
+"""Solara's browser assets, served from this machine: ``python -m cimsim.app.assets``.
 
-Solara's page template loads its front-end bundles from a CDN; a machine without that
-CDN shows a blank page. Solara serves the same files from its proxy cache folder
-(``<venv>/share/solara/cdn``) when they are there. ``solara-assets`` (a dependency)
-fills most of that folder; this script adds any bundle the installed Solara's template
-still needs, fetched from the npm registry with ``npm pack``. Run by ``./run`` after
-installing; safe to run again (it only fetches what is missing).
+Solara's page template loads its front-end bundles through the server's CDN proxy, which
+serves them from ``<venv>/share/solara/cdn`` and fetches a missing one from
+cdn.jsdelivr.net. ``solara-assets`` (a dependency) fills most of that folder; running
+this module adds any bundle the installed Solara's template still needs, fetched from the
+npm registry with ``npm pack``, so the app makes no outbound request. ``./run`` runs it
+after installing; ``cimsim app`` warns when a bundle is missing. Safe to run again (it only
+fetches what is missing). The app's own components avoid ``solara.Markdown``, which would
+pull KaTeX and mermaid from the CDN.
 """
 
 from __future__ import annotations
@@ -28,12 +30,23 @@ def needed_packages() -> list[str]:
     return sorted(set(refs))
 
 
-def main() -> int:
-    """Fetch the missing bundles; return 0 when everything is in place."""
+def cache_folder() -> Path:
+    """Where Solara's CDN proxy looks for assets before it fetches them."""
     from solara.server.settings import assets
 
-    cache = Path(assets.proxy_cache_dir)
-    missing = [p for p in needed_packages() if not (cache / p).is_dir()]
+    return Path(assets.proxy_cache_dir)
+
+
+def missing_bundles() -> list[str]:
+    """The template's bundles (``name@version``) not in the proxy's cache folder."""
+    cache = cache_folder()
+    return [p for p in needed_packages() if not (cache / p).is_dir()]
+
+
+def main() -> int:
+    """Fetch the missing bundles; return 0 when everything is in place."""
+    cache = cache_folder()
+    missing = missing_bundles()
     if not missing:
         return 0
     npm = shutil.which("npm")
