@@ -6,11 +6,38 @@ initiative succeeds or stalls (Kania & Kramer 2011; the Speak Up report on MalmÃ
 Mechelen and Skive).
 """
 
-from cimsim.indicators import CORE, REPORTERS
-from cimsim.model import CollectiveImpactModel
-from cimsim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cimsim.indicators import CORE, REPORTERS
+    from cimsim.model import CollectiveImpactModel
+    from cimsim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "CORE": "cimsim.indicators",
+    "REPORTERS": "cimsim.indicators",
+    "CollectiveImpactModel": "cimsim.model",
+    "Scenario": "cimsim.scenario",
+    "ScenarioError": "cimsim.scenario",
+    "bundled_scenarios": "cimsim.scenario",
+    "load_scenario": "cimsim.scenario",
+}
+"""Public names and the module that defines each, imported on first use (PEP 562), so that
+the command line and the run workers do not pay for Mesa, pandas and scipy up front."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'cimsim' has no attribute {name!r}")
+
 
 __all__ = [
     "CORE",

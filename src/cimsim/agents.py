@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from cimsim.mechanisms import backbone as functions
 from cimsim.population import ENGAGED, SECTORS
 
 if TYPE_CHECKING:
+    from cimsim.mechanisms.backbone import BackboneUnit
     from cimsim.model import CollectiveImpactModel
 
 
@@ -114,64 +114,42 @@ STAKEHOLDER_CLASSES = (Government, Citizen, Business, CivilSociety)
 
 
 class Backbone(mesa.Agent):
-    """The backbone organisation, or one part of it (core team, steering group, village group).
+    """The backbone organisation, or one part of it (core team, steering group, village
+    group): the Mesa face of a :class:`cimsim.mechanisms.backbone.BackboneUnit`.
 
     Its effective capacity is ``capacity * share * (funding_base + (1 - funding_base) *
-    resources)``, split over the functions of its role (see ``FUNCTION_SHARES``). A village
-    coordination group serves its own village (``served`` = 1 / villages of the population):
-    its rates per person are its capacity divided by that share.
+    resources)``, split over the functions of its role (see ``FUNCTION_SHARES``); a village
+    coordination group serves its own village. Its actions are the unit's: ``convene`` and
+    ``broker_ties``, called by the monthly schedule.
     """
 
-    def __init__(
-        self,
-        model: CollectiveImpactModel,
-        role: str,
-        share: float,
-        village: int | None = None,
-        served: float = 1.0,
-    ) -> None:
+    def __init__(self, model: CollectiveImpactModel, unit: BackboneUnit) -> None:
         super().__init__(model)
-        self.role = role
-        self.share = share
-        self.village = village
-        self.served = served
-        self.meetings_held = 0
-        self.ties_brokered = 0
+        self.unit = unit
+
+    role = property(lambda self: self.unit.role, doc="'backbone', 'core team', ... ")
+    share = property(lambda self: self.unit.share, doc="Its share of the backbone capacity.")
+    village = property(lambda self: self.unit.village, doc="The village it serves, if one.")
+    served = property(lambda self: self.unit.served, doc="Share of the population it serves.")
+    meetings_held = property(lambda self: self.unit.meetings_held, doc="Attendees so far.")
+    ties_brokered = property(lambda self: self.unit.ties_brokered, doc="Ties brokered so far.")
 
     @property
     def effective_capacity(self) -> float:
         """Staff capacity this month after funding."""
-        m = self.model
-        base = m.cal.backbone.funding_base
-        return m.backbone_capacity * self.share * (base + (1.0 - base) * m.resources)
+        return self.unit.effective_capacity
 
     def function_capacity(self, function: str) -> float:
         """Capacity this agent gives to one function this month."""
-        shares = functions.FUNCTION_SHARES["central" if self.role == "backbone" else self.role]
-        if not self.model.measurement_enabled:
-            shares = {k: v for k, v in shares.items() if k != "measure"}
-        total = sum(shares.values())
-        return self.effective_capacity * shares.get(function, 0.0) / total if total else 0.0
+        return self.unit.function_capacity(function)
 
     def convene(self) -> None:
-        """Hold facilitated meetings (widened agenda bound, mediated trust, recruitment);
-        a village coordination group also holds workshops for the residents of its village."""
-        cal = self.model.cal.backbone
-        rate = self.function_capacity("convene") / self.served * cal.seats_per_capacity
-        workshops = rate * cal.workshop_reach if self.role == "coordination group" else 0.0
-        self.meetings_held += functions.convene(
-            self.model,
-            rate,
-            self.village,
-            by_influence=self.role == "steering group",
-            workshop_rate=workshops,
-        )
+        """Hold this month's facilitated meetings (and a village group's workshops)."""
+        self.unit.convene()
 
     def broker_ties(self) -> None:
         """Introduce engaged stakeholders of different sectors to each other."""
-        self.ties_brokered += functions.broker(
-            self.model, self.function_capacity("broker") / self.served, self.village
-        )
+        self.unit.broker_ties()
 
     def __repr__(self) -> str:
         where = "" if self.village is None else f", village={self.village}"

@@ -73,10 +73,13 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def run_one(scenario: Any, seed: int, steps: int, progress: bool = False) -> Any:
-    """Run one model and return it (the progress bar goes to stderr)."""
-    from cimsim.model import CollectiveImpactModel
+    """Run one initiative and return it (the progress bar goes to stderr).
 
-    model = CollectiveImpactModel(scenario, rng=seed)
+    The command line runs :class:`~cimsim.initiative.Initiative` directly: the same
+    results as the Mesa model, without importing Mesa."""
+    from cimsim.initiative import Initiative
+
+    model = Initiative(scenario, rng=seed)
     bar = None
     if progress:
         from tqdm import tqdm

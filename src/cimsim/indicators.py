@@ -13,7 +13,7 @@ import numpy as np
 from cimsim.population import CITIZEN, SECTORS
 
 if TYPE_CHECKING:
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative
 
 UNIFORM_SD = 1.0 / np.sqrt(12.0)
 """Standard deviation of positions spread uniformly over [0, 1] (alignment 0)."""
@@ -58,37 +58,37 @@ REPORTERS = (
 """Every model reporter, in table order."""
 
 
-def agenda_alignment(model: CollectiveImpactModel) -> float:
+def agenda_alignment(state: Initiative) -> float:
     """Alignment of the engaged partner organisations (those who sign up to the agenda):
     1 - sd(position) / sd(uniform), floored at 0; 0 with fewer than two engaged."""
-    pop = model.pop
+    pop = state.pop
     partners = pop.engaged & (pop.sector != CITIZEN)
     if int(partners.sum()) < 2:
         return 0.0
     return float(max(0.0, 1.0 - pop.position[partners].std() / UNIFORM_SD))
 
 
-def partner_coverage(model: CollectiveImpactModel) -> float:
+def partner_coverage(state: Initiative) -> float:
     """Share of the organisations (government, businesses, civil society) that are engaged."""
-    pop = model.pop
+    pop = state.pop
     org = pop.sector != CITIZEN
     return float((pop.engaged & org).sum() / max(int(org.sum()), 1))
 
 
-def communication(model: CollectiveImpactModel) -> float:
+def communication(state: Initiative) -> float:
     """Share of ties between engaged stakeholders that carried a contact this month."""
-    ties = model.ties
-    both = model.engaged_ties()
+    ties = state.ties
+    both = state.engaged_ties()
     n = int(both.sum())
     return float((ties.active & both).sum() / n) if n else 0.0
 
 
-def trust(model: CollectiveImpactModel) -> float:
+def trust(state: Initiative) -> float:
     """Mean trust on this month's contacted ties (all ties if there was no contact)."""
-    ties = model.ties
+    ties = state.ties
     if len(ties) == 0:
         return 0.0
-    idx = model.active_idx if model.active_idx.size else np.flatnonzero(ties.active)
+    idx = state.active_idx if state.active_idx.size else np.flatnonzero(ties.active)
     active = ties.trust[idx]
     return float(active.mean() if active.size else ties.trust.mean())
 
@@ -106,14 +106,14 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
     return float((values * weights).sum() / total) if total > 0 else 0.0
 
 
-def compute(model: CollectiveImpactModel, month: dict[str, float]) -> dict[str, float]:
+def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
     """All reporters for the current month; ``month`` carries values the step computed.
 
     Shares of stakeholders are computed per sector and averaged over the sectors present,
     means over the engaged are weighted by capacity: both are the same at any citizen
     resolution (a citizen agent counts for the residents it stands for).
     """
-    pop = model.pop
+    pop = state.pop
     n = len(pop)
     eng = pop.engaged
     sizes = np.bincount(pop.sector, minlength=len(SECTORS))
@@ -124,18 +124,18 @@ def compute(model: CollectiveImpactModel, month: dict[str, float]) -> dict[str, 
         return np.where(present, counts / np.maximum(sizes, 1), 0.0)
 
     rates = by_sector(eng)
-    alignment = agenda_alignment(model)
-    coverage = partner_coverage(model)
+    alignment = agenda_alignment(state)
+    coverage = partner_coverage(state)
     cap_eng = pop.capacity * eng
     dropped = month.get("dropped", 0.0)
     out = {
-        "impact": float(model.need @ model.progress / model.need.sum()),
+        "impact": float(state.need @ state.progress / state.need.sum()),
         "common_agenda": alignment * coverage,
         "shared_measurement": month.get("shared_measurement", 0.0),
         "mutually_reinforcing": month.get("mutually_reinforcing", 0.0),
-        "communication": communication(model),
-        "backbone_support": float(min(1.0, model.backbone_support())),
-        "trust": trust(model),
+        "communication": communication(state),
+        "backbone_support": float(min(1.0, state.backbone_support())),
+        "trust": trust(state),
         "participation": float(rates[present].mean()) if n else 0.0,
     }
     for code, name in enumerate(SECTORS):
@@ -143,11 +143,11 @@ def compute(model: CollectiveImpactModel, month: dict[str, float]) -> dict[str, 
     out.update(
         agenda_alignment=alignment,
         partner_coverage=coverage,
-        partner_trust=model.engaged_trust(),
+        partner_trust=state.engaged_trust(),
         aware=float(by_sector(pop.engagement >= 1)[present].mean()) if n else 0.0,
         commitment=_weighted_mean(pop.commitment, cap_eng),
-        urgency=float(model.urgency),
-        resources=float(np.minimum(pop.reserve / model.cal.population.initial_reserve, 1.0).mean())
+        urgency=float(state.urgency),
+        resources=float(np.minimum(pop.reserve / state.cal.population.initial_reserve, 1.0).mean())
         if n
         else 0.0,
         fatigue=_weighted_mean(pop.fatigue, cap_eng),
@@ -159,8 +159,8 @@ def compute(model: CollectiveImpactModel, month: dict[str, float]) -> dict[str, 
         visible_wins=month.get("visible_wins", 0.0),
         voice_inequality=voice_inequality(rates[present]),
         meeting_attendance=float(by_sector(pop.attended)[present].mean()) if n else 0.0,
-        ties=float(len(model.ties)),
-        pool_raised=float(model.pool_raised / model.capacity_total) if n else 0.0,
-        pool_paid=float(model.pool_paid / model.capacity_total) if n else 0.0,
+        ties=float(len(state.ties)),
+        pool_raised=float(state.pool_raised / state.capacity_total) if n else 0.0,
+        pool_paid=float(state.pool_paid / state.capacity_total) if n else 0.0,
     )
     return out

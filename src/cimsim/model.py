@@ -1,43 +1,38 @@
-"""CollectiveImpactModel: the monthly schedule that calls the mechanisms in order.
+"""CollectiveImpactModel: the initiative as a Mesa ``Model``.
 
-One step is one month:
-
-1. reset last month's contacts; timed interventions; urgency decays toward its floor
-2. continuous communication: contacts along ties, broadcasts, door-to-door
-3. backbone convenes meetings (or government partners do, at lower reach and own cost)
-4. common agenda: bounded-confidence exchange on contacted ties
-5. trust updates on contacted ties
-6. recruitment (awareness, threshold engagement) and dropout
-7. backbone brokers new cross-sector ties
-8. activity allocation, using last month's gap information
-9. impact: progress per issue area
-10. shared measurement and feedback: coverage, small wins, commitment, trust
-11. resource flows and fatigue
-12. the data collector records every reporter
+The state and the monthly schedule live in :class:`cimsim.initiative.Initiative`, which
+does not import Mesa; this class wraps one, steps it under Mesa's clock, records every
+reporter in a Mesa ``DataCollector`` and offers Mesa agents for those who look:
+a :class:`~cimsim.agents.Stakeholder` per population row and a
+:class:`~cimsim.agents.Backbone` per backbone unit. The agents are created the first time
+``model.agents`` (or ``agents_by_type``) is read, so sweeps and full-scale runs do not pay
+for them; they read and write the initiative's arrays, so they are never out of date.
 """
 
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import numpy as np
 from mesa import DataCollector, Model
 
 from cimsim import indicators
 from cimsim.agents import STAKEHOLDER_CLASSES, Backbone
-from cimsim.interventions import apply_interventions
-from cimsim.mechanisms import (
-    activities,
-    agenda,
-    backbone,
-    communication,
-    measurement,
-    recruitment,
-    resources,
-    trust,
-)
-from cimsim.population import Population
-from cimsim.scenario import Scenario, load_scenario
+from cimsim.initiative import Initiative
+from cimsim.scenario import Scenario
+
+
+def _forward(name: str, doc: str = "") -> property:
+    """An attribute of the wrapped initiative, read and written through the model."""
+
+    def get(self: CollectiveImpactModel) -> Any:
+        return getattr(self.initiative, name)
+
+    def set_(self: CollectiveImpactModel, value: Any) -> None:
+        setattr(self.initiative, name, value)
+
+    return property(get, set_, doc=doc or f"The initiative's ``{name}``.")
 
 
 class CollectiveImpactModel(Model):
@@ -50,174 +45,128 @@ class CollectiveImpactModel(Model):
 
     def __init__(self, scenario: Scenario | str = "malmo", rng: int | None = None) -> None:
         super().__init__(rng=rng)
-        self.spec: Scenario = (
-            scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        )
-        """The validated scenario (Mesa's own ``scenario`` attribute is left to Mesa)."""
-        sc = self.spec
-        self.settings = sc.settings
-        self.cal = sc.calibration
-        """The calibration constants (``calibration.*`` of the scenario)."""
-        self.interventions = sorted(sc.interventions, key=lambda e: e.month)
-        self.urgency = sc.preconditions.urgency
-        self.resources = sc.preconditions.resources
-        self.backbone_capacity = sc.backbone.capacity
-        self.measurement_enabled = sc.measurement.enabled
-        self.indicators = sc.measurement.indicators
-
-        self.pop, self.ties = Population.build(sc, self.rng)
-        self.initial_champions = int(self.pop.champion.sum())
-        self.capacity_total = float(self.pop.capacity.sum())
-        need = sc.activities.need or [1.0] * len(sc.activities.areas)
-        self.need = np.asarray(need, float) / np.sum(need)
-        self.progress = np.zeros(self.need.size)
-        self.effort_share = np.zeros(self.need.size)
-        self.coverage = 0.0
-        self.quality = 0.0
-        self.gap_info = 0.05
-        self.gains: list[float] = []
-        self.dropped = 0.0
-        self.pool_raised = 0.0
-        self.pool_paid = 0.0
-        self.active_idx = np.zeros(0, np.int64)
-        self.agreed = np.zeros(0, bool)
-        self.reached_by_broadcast = np.zeros(len(self.pop), bool)
-        self.visited = np.zeros(len(self.pop), bool)
-        self.fired: list[str] = []
-        self._eng_ties: np.ndarray | None = None
-        self._node_trust: np.ndarray | None = None
-
-        for row, code in enumerate(self.pop.sector.tolist()):
-            STAKEHOLDER_CLASSES[code](self, row)
-        self.backbones: list[Backbone] = []
-        if sc.backbone.enabled:
-            self.create_backbone()
-
+        self.initiative = Initiative(scenario, rng=self.rng)
+        """The state and the monthly schedule (the same random generator as Mesa's)."""
+        self._agents_made = False
+        self._backbone_agents: dict[int, Backbone] = {}
         self.datacollector = DataCollector(
             model_reporters={name: partial(_report, name=name) for name in indicators.REPORTERS}
         )
-        self.latest = indicators.compute(self, {})
-        self.area_history = [self.progress.copy()]
         self.datacollector.collect(self)
 
-    # ------------------------------------------------------------------ backbone
+    spec = _forward("spec", "The validated scenario (Mesa's own ``scenario`` is left to Mesa).")
+    settings = _forward("settings")
+    cal = _forward("cal", "The calibration constants (``calibration.*`` of the scenario).")
+    interventions = _forward("interventions")
+    urgency = _forward("urgency")
+    resources = _forward("resources")
+    backbone_capacity = _forward("backbone_capacity")
+    measurement_enabled = _forward("measurement_enabled")
+    indicators = _forward("indicators")
+    pop = _forward("pop", "The stakeholders' arrays (:class:`cimsim.population.Population`).")
+    ties = _forward("ties", "The tie table (:class:`cimsim.population.Ties`).")
+    initial_champions = _forward("initial_champions")
+    capacity_total = _forward("capacity_total")
+    need = _forward("need")
+    progress = _forward("progress")
+    effort_share = _forward("effort_share")
+    coverage = _forward("coverage")
+    quality = _forward("quality")
+    gap_info = _forward("gap_info")
+    gains = _forward("gains")
+    dropped = _forward("dropped")
+    pool_raised = _forward("pool_raised")
+    pool_paid = _forward("pool_paid")
+    active_idx = _forward("active_idx")
+    agreed = _forward("agreed")
+    reached_by_broadcast = _forward("reached_by_broadcast")
+    visited = _forward("visited")
+    fired = _forward("fired", "The kinds of the events that fired this month.")
+    latest = _forward("latest", "This month's reporters.")
+    history = _forward("history")
+    area_history = _forward("area_history")
+
+    # ------------------------------------------------------------------ agents
+
+    def _make_agents(self) -> None:
+        """Create the Mesa agents on first use and match the backbone agents to the units."""
+        if not self._agents_made:
+            self._agents_made = True
+            for row, code in enumerate(self.pop.sector.tolist()):
+                STAKEHOLDER_CLASSES[code](self, row)
+        units = {id(u): u for u in self.initiative.backbones}
+        for key in [k for k in self._backbone_agents if k not in units]:
+            self._backbone_agents.pop(key).remove()
+        for key, unit in units.items():
+            if key not in self._backbone_agents:
+                self._backbone_agents[key] = Backbone(self, unit)
+
+    @property
+    def agents(self):  # noqa: ANN201 - Mesa's AgentSet
+        """Mesa's set of all agents (created on first use)."""
+        self._make_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self):  # noqa: ANN201
+        """Mesa's agents by class (created on first use)."""
+        self._make_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """The agent classes present (created on first use)."""
+        self._make_agents()
+        return super().agent_types
+
+    @property
+    def backbones(self) -> list[Backbone]:
+        """The backbone agents (one per unit of the backbone organisation)."""
+        self._make_agents()
+        return [self._backbone_agents[id(u)] for u in self.initiative.backbones]
+
+    # ------------------------------------------------------------------ the initiative
 
     @property
     def has_backbone(self) -> bool:
         """Whether a backbone organisation currently exists."""
-        return bool(self.backbones)
+        return self.initiative.has_backbone
 
     def create_backbone(self) -> None:
-        """Create the backbone agents for the scenario's form (replacing any existing ones)."""
-        self.remove_backbone()
-        form = self.spec.backbone.form
-        if form == "distributed":
-            villages = self.spec.population.villages
-            self.backbones = [
-                Backbone(self, "coordination group", 1.0 / villages, village=v, served=1 / villages)
-                for v in range(villages)
-            ]
-        else:
-            self.backbones = [Backbone(self, role, share) for role, share in backbone.FORMS[form]]
+        """Create the backbone for the scenario's form (replacing any existing one)."""
+        self.initiative.create_backbone()
 
     def remove_backbone(self) -> None:
         """Dissolve the backbone organisation."""
-        for agent in self.backbones:
-            agent.remove()
-        self.backbones = []
+        self.initiative.remove_backbone()
 
     def backbone_function(self, function: str) -> float:
         """Total capacity the backbone gives to one function this month."""
-        return sum(b.function_capacity(function) for b in self.backbones)
+        return self.initiative.backbone_function(function)
 
     def backbone_support(self) -> float:
         """Effective backbone capacity this month (0 when there is none)."""
-        return sum(b.effective_capacity for b in self.backbones)
+        return self.initiative.backbone_support()
 
     def partner_share(self) -> float:
-        """How much of the coordination partners do themselves: 1 without a backbone,
-        falling linearly to 0 as the backbone's effective capacity reaches 1."""
-        return max(0.0, 1.0 - self.backbone_support())
-
-    # ------------------------------------------------------------------ helpers
+        """How much of the coordination partners do themselves (see ``Initiative``)."""
+        return self.initiative.partner_share()
 
     def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
-        """Mean trust over the ties that count for the given stakeholders (initial trust if
-        they have none): all ties of a citizen, the peer ties of an organisation."""
-        mean = self._node_trust
-        if mean is None:
-            mean = self.ties.neighbourhood_mean(self.ties.trust, self.settings.initial_trust)
-        return mean[rows]
+        """Mean trust over the ties that count for the given stakeholders."""
+        return self.initiative.mean_trust_of(rows)
 
     def engaged_ties(self) -> np.ndarray:
-        """Mask of ties whose both ends are engaged (cached for the rest of the step)."""
-        if self._eng_ties is not None:
-            return self._eng_ties
-        eng = self.pop.engaged
-        return eng[self.ties.u] & eng[self.ties.v]
+        """Mask of ties whose both ends are engaged."""
+        return self.initiative.engaged_ties()
 
     def engaged_trust(self) -> float:
-        """Mean trust on ties between engaged partner organisations (initial trust if none)."""
-        ties = self.ties
-        both = self.engaged_ties() & ties.org[ties.u] & ties.org[ties.v]
-        return float(ties.trust[both].mean()) if both.any() else self.settings.initial_trust
-
-    # ------------------------------------------------------------------ the month
+        """Mean trust on ties between engaged partner organisations."""
+        return self.initiative.engaged_trust()
 
     def step(self) -> None:
-        """Advance the initiative by one month."""
-        month = self.steps
-        self._eng_ties = None
-        communication.reset_month(self)
-        self.fired = apply_interventions(self, month)
-        u0 = self.spec.preconditions.urgency
-        floor = self.cal.urgency.floor * u0
-        decay = self.spec.preconditions.urgency_decay
-        self.urgency = (
-            floor + (self.urgency - floor) * (1.0 - decay) if self.urgency > floor else self.urgency
-        )
-
-        communication.communicate(self)
-        # trust does not change while meetings are held: compute each node's mean once
-        self._node_trust = self.ties.neighbourhood_mean(
-            self.ties.trust, self.settings.initial_trust
-        )
-        for agent in self.backbones:
-            agent.convene()
-        backbone.convene_as_partners(self)
-        self._node_trust = None
-
-        agenda.exchange_agenda(self)
-        trust.update_trust(self)
-
-        recruitment.become_aware(self)
-        recruitment.engage(self)
-        recruitment.drop_out(self)
-        for agent in self.backbones:
-            agent.broker_ties()
-        self._eng_ties = self.engaged_ties()  # engagement and ties are fixed from here on
-
-        activities.allocate_activities(self, self.gap_info)
-        intensity = resources.activity_intensity(self)
-        month_values = activities.make_progress(self, intensity)
-
-        sm = measurement.measure(self)
-        self.gap_info = measurement.gap_information(self, sm)
-        wins = measurement.small_wins(self, sm)
-        recruitment.update_commitment(self, wins)
-        trust.reward_small_wins(self, wins)
-        resources.flow_resources(self, intensity, wins)
-
-        month_values.update(
-            shared_measurement=sm,
-            mutually_reinforcing=(1.0 - month_values["duplication"])
-            * month_values["area_coverage"],
-            gap_information=self.gap_info,
-            visible_wins=wins,
-            dropped=self.dropped,
-        )
-        self.latest = indicators.compute(self, month_values)
-        self.area_history.append(self.progress.copy())
+        """Advance the initiative by one month and record its reporters."""
+        self.initiative.step()
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ results
@@ -230,12 +179,7 @@ class CollectiveImpactModel(Model):
 
     def area_progress(self):  # noqa: ANN201
         """Progress per issue area per month as a DataFrame (columns are area names)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            np.array(self.area_history),
-            columns=list(self.spec.activities.areas),
-        ).rename_axis("month")
+        return self.initiative.area_progress()
 
 
 def _report(model: CollectiveImpactModel, name: str) -> float:

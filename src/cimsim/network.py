@@ -21,10 +21,14 @@ the same *share* of residents.
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from cimsim.calibration import NetworkCal
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 CITIZEN = 1
 """Sector code of citizens (``population.CITIZEN``; population imports this module)."""
@@ -160,6 +164,8 @@ def generate_ties(
 
 def to_networkx(u: np.ndarray, v: np.ndarray, n: int) -> nx.Graph:
     """The tie table as a networkx graph (nodes are stakeholder rows)."""
+    import networkx as nx  # only here: the command line and the run workers never need it
+
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
     graph.add_edges_from(zip(u.tolist(), v.tolist(), strict=True))

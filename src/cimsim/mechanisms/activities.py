@@ -22,45 +22,45 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative
 
 
-def alignment(model: CollectiveImpactModel) -> np.ndarray:
+def alignment(state: Initiative) -> np.ndarray:
     """How far each stakeholder pulls in the shared direction (1 = on the common agenda).
 
     The agenda is the effort-weighted (capacity-weighted) mean position of the engaged.
     """
-    pop = model.pop
+    pop = state.pop
     eng = pop.engaged
     w = pop.capacity[eng]
     centre = float(np.average(pop.position[eng], weights=w)) if w.sum() > 0 else 0.5
-    return np.maximum(0.0, 1.0 - model.cal.activities.alignment * np.abs(pop.position - centre))
+    return np.maximum(0.0, 1.0 - state.cal.activities.alignment * np.abs(pop.position - centre))
 
 
-def allocate_activities(model: CollectiveImpactModel, gap_info: float) -> None:
+def allocate_activities(state: Initiative, gap_info: float) -> None:
     """Engaged stakeholders choose issue areas: matched to gaps or by own preference."""
-    pop, rng = model.pop, model.rng
+    pop, rng = state.pop, state.rng
     eng = np.flatnonzero(pop.engaged)
     coordinated = rng.random(eng.size) < gap_info
     pop.coordinated[:] = False
     pop.coordinated[eng[coordinated]] = True
-    gap = model.need * (1.0 - model.progress) - model.effort_share * model.need.sum()
-    gap = np.maximum(gap, 0.0) + model.cal.activities.gap_floor
+    gap = state.need * (1.0 - state.progress) - state.effort_share * state.need.sum()
+    gap = np.maximum(gap, 0.0) + state.cal.activities.gap_floor
     cum = np.cumsum(gap / gap.sum())
     picks = np.searchsorted(cum, rng.random(int(coordinated.sum())), side="right")
     pop.area[eng[coordinated]] = np.minimum(picks, gap.size - 1)
     pop.area[eng[~coordinated]] = pop.preferred[eng[~coordinated]]
 
 
-def make_progress(model: CollectiveImpactModel, intensity: np.ndarray) -> dict[str, float]:
+def make_progress(state: Initiative, intensity: np.ndarray) -> dict[str, float]:
     """Turn this month's effort into progress per area; return duplication and coverage."""
-    pop, cal = model.pop, model.cal.activities
-    k = model.need.size
-    effort = pop.capacity * intensity * alignment(model)
+    pop, cal = state.pop, state.cal.activities
+    k = state.need.size
+    effort = pop.capacity * intensity * alignment(state)
     area = pop.area.astype(np.int64)
     coord = np.bincount(area, weights=effort * pop.coordinated, minlength=k)
     solo = np.bincount(area, weights=effort * ~pop.coordinated, minlength=k)
-    opportunities = cal.opportunity * model.need * model.capacity_total
+    opportunities = cal.opportunity * state.need * state.capacity_total
     effective = coord + opportunities * (1.0 - np.exp(-solo / opportunities))
     total = coord + solo
 
@@ -69,17 +69,17 @@ def make_progress(model: CollectiveImpactModel, intensity: np.ndarray) -> dict[s
     entropy = -np.sum(np.where(shares > 0, shares * np.log(np.maximum(shares, 1e-12)), 0.0), axis=1)
     synergy = 1.0 + cal.synergy * entropy / np.log(4.0)
 
-    scale = model.need * model.capacity_total * model.spec.activities.difficulty
-    gain = cal.rate * synergy * effective / scale * (1.0 - model.progress)
-    model.progress += gain - cal.decay * model.progress
-    model.gains.append(float(model.need @ gain))
-    np.clip(model.progress, 0.0, 1.0, out=model.progress)
+    scale = state.need * state.capacity_total * state.spec.activities.difficulty
+    gain = cal.rate * synergy * effective / scale * (1.0 - state.progress)
+    state.progress += gain - cal.decay * state.progress
+    state.gains.append(float(state.need @ gain))
+    np.clip(state.progress, 0.0, 1.0, out=state.progress)
 
     all_effort = total.sum()
-    model.effort_share = total / all_effort if all_effort > 0 else np.zeros(k)
-    need_share = model.need / model.need.sum()
+    state.effort_share = total / all_effort if all_effort > 0 else np.zeros(k)
+    need_share = state.need / state.need.sum()
     return {
         "duplication": float(1.0 - effective.sum() / all_effort) if all_effort > 0 else 0.0,
-        "area_coverage": float(np.minimum(model.effort_share, need_share).sum()),
-        "effort": float(all_effort / model.capacity_total),
+        "area_coverage": float(np.minimum(state.effort_share, need_share).sum()),
+        "effort": float(all_effort / state.capacity_total),
     }

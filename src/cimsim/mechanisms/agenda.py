@@ -17,26 +17,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative
 
 
-def confidence_bound(model: CollectiveImpactModel, trust: np.ndarray) -> np.ndarray:
+def confidence_bound(state: Initiative, trust: np.ndarray) -> np.ndarray:
     """Bound within which two stakeholders listen to each other: eps * (base + trust)."""
-    return model.settings.confidence * (model.cal.agenda.bound_base + trust)
+    return state.settings.confidence * (state.cal.agenda.bound_base + trust)
 
 
-def exchange_agenda(model: CollectiveImpactModel) -> None:
+def exchange_agenda(state: Initiative) -> None:
     """Move positions of contacted partners toward each other when within the bound."""
-    pop, ties, cal = model.pop, model.ties, model.cal.agenda
+    pop, ties, cal = state.pop, state.ties, state.cal.agenda
     idx = np.flatnonzero(ties.active)
-    model.active_idx = idx
+    state.active_idx = idx
     if idx.size == 0:
-        model.agreed = np.zeros(0, bool)
+        state.agreed = np.zeros(0, bool)
         return
     u, v, t, w = ties.u[idx], ties.v[idx], ties.trust[idx], ties.weight[idx]
     cu, cv = ties.counts_u[idx], ties.counts_v[idx]
     gap = pop.position[v] - pop.position[u]
-    bound = confidence_bound(model, t) + cal.meeting_widening * ties.mediated[idx]
+    bound = confidence_bound(state, t) + cal.meeting_widening * ties.mediated[idx]
     agree = np.abs(gap) < bound
     pull = cal.convergence * w * t * gap * agree
     n = len(pop)
@@ -49,15 +49,15 @@ def exchange_agenda(model: CollectiveImpactModel) -> None:
     )
     pop.position += delta / np.maximum(count, 1)
     np.clip(pop.position, 0.0, 1.0, out=pop.position)
-    model.agreed = agree
+    state.agreed = agree
 
 
 def align_in_meetings(
-    model: CollectiveImpactModel, group: np.ndarray, members: np.ndarray, facilitated: bool
+    state: Initiative, group: np.ndarray, members: np.ndarray, facilitated: bool
 ) -> None:
     """Attendees move toward their meeting's mean position (face to face; a facilitated
     meeting widens the bound)."""
-    pop, cal = model.pop, model.cal.agenda
+    pop, cal = state.pop, state.cal.agenda
     if members.size == 0:
         return
     n_groups = int(group.max()) + 1
@@ -66,7 +66,7 @@ def align_in_meetings(
         np.bincount(group, minlength=n_groups), 1
     )
     gap = mean[group] - x
-    trust = model.mean_trust_of(members)
-    bound = confidence_bound(model, trust) + cal.meeting_widening * facilitated
+    trust = state.mean_trust_of(members)
+    bound = confidence_bound(state, trust) + cal.meeting_widening * facilitated
     moved = x + cal.convergence * trust * gap * (np.abs(gap) < bound)
     pop.position[members] = np.clip(moved, 0, 1)

@@ -11,12 +11,13 @@ what one central backbone of the same total capacity does city-wide.
 
 Partners coordinate too: engaged government units convene at a fraction of a backbone's
 reach and pay for it from their own reserves. Their share fades out linearly as the
-backbone's effective capacity grows (``model.partner_share()``), so a backbone with no
+backbone's effective capacity grows (``state.partner_share()``), so a backbone with no
 capacity is the same as none.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,7 +27,7 @@ from cimsim.network import propensity
 from cimsim.population import AWARE, CITIZEN, ENGAGED, GOVERNMENT
 
 if TYPE_CHECKING:
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative
 
 FUNCTION_SHARES = {
     "central": {"convene": 0.3, "measure": 0.25, "match": 0.2, "broker": 0.15, "fundraise": 0.1},
@@ -45,9 +46,9 @@ FORMS = {
 distributed backbone has one coordination group per village, sharing its entry equally."""
 
 
-def meeting_pool(model: CollectiveImpactModel, village: int | None) -> np.ndarray:
+def meeting_pool(state: Initiative, village: int | None) -> np.ndarray:
     """Who can be invited: aware or engaged organisations and engaged citizens."""
-    pop = model.pop
+    pop = state.pop
     org = pop.sector != CITIZEN
     pool = (org & (pop.engagement >= AWARE)) | (pop.engagement == ENGAGED)
     if village is not None:
@@ -55,11 +56,9 @@ def meeting_pool(model: CollectiveImpactModel, village: int | None) -> np.ndarra
     return np.flatnonzero(pool)
 
 
-def _invite(
-    model: CollectiveImpactModel, pool: np.ndarray, rate: float, by_influence: bool
-) -> np.ndarray:
+def _invite(state: Initiative, pool: np.ndarray, rate: float, by_influence: bool) -> np.ndarray:
     """Each pool member attends with chance ``rate`` (times relative influence if asked)."""
-    pop, rng = model.pop, model.rng
+    pop, rng = state.pop, state.rng
     if pool.size == 0 or rate <= 0:
         return pool[:0]
     chance = np.full(pool.size, rate)
@@ -69,18 +68,16 @@ def _invite(
     return pool[rng.random(pool.size) < np.minimum(chance, 1.0)]
 
 
-def hold_meetings(
-    model: CollectiveImpactModel, members: np.ndarray, facilitated: bool = True
-) -> None:
+def hold_meetings(state: Initiative, members: np.ndarray, facilitated: bool = True) -> None:
     """Attendees meet in groups of ``meeting_size``: organisations with organisations,
     residents with residents. Ties inside a meeting are contacted face to face; attendees
     align toward their meeting's mean position. A facilitated meeting (the backbone's, a
     workshop) mediates: it widens the confidence bound and lifts the power damping of
     trust gains; a meeting government partners convene themselves does neither."""
-    pop, ties, rng = model.pop, model.ties, model.rng
+    pop, ties, rng = state.pop, state.ties, state.rng
     if members.size < 2:
         return
-    size = model.cal.backbone.meeting_size
+    size = state.cal.backbone.meeting_size
     is_cit = pop.sector[members] == CITIZEN
     group = np.empty(members.size, np.int64)
     n_org = int((~is_cit).sum())
@@ -96,11 +93,11 @@ def hold_meetings(
     if facilitated:
         ties.mediated |= together
     ties.weight[together] = 1.0
-    align_in_meetings(model, group, members, facilitated)
+    align_in_meetings(state, group, members, facilitated)
 
 
 def convene(
-    model: CollectiveImpactModel,
+    state: Initiative,
     rate: float,
     village: int | None,
     by_influence: bool,
@@ -112,24 +109,24 @@ def convene(
     ``rate`` is the chance that a member of the meeting pool is invited; ``workshop_rate``
     the chance that a resident of the village who is not engaged comes to a workshop.
     """
-    pop = model.pop
-    members = _invite(model, meeting_pool(model, village), rate, by_influence)
+    pop = state.pop
+    members = _invite(state, meeting_pool(state, village), rate, by_influence)
     if workshop_rate > 0:
         residents = (pop.sector == CITIZEN) & (pop.engagement != ENGAGED)
         if village is not None:
             residents &= pop.village == village
-        come = _invite(model, np.flatnonzero(residents), workshop_rate, False)
+        come = _invite(state, np.flatnonzero(residents), workshop_rate, False)
         pop.engagement[come[pop.engagement[come] < AWARE]] = AWARE
         members = np.concatenate((members, come))
-    hold_meetings(model, members, facilitated)
+    hold_meetings(state, members, facilitated)
     return int(members.size)
 
 
-def convene_as_partners(model: CollectiveImpactModel) -> int:
+def convene_as_partners(state: Initiative) -> int:
     """Engaged government units convene in proportion to the partners' share of
     coordination and to their influence, at low reach, paying from their reserves."""
-    pop, cal = model.pop, model.cal.backbone
-    fade = model.partner_share()
+    pop, cal = state.pop, state.cal.backbone
+    fade = state.partner_share()
     if fade <= 0:
         return 0
     cost = cal.partner_cost * fade
@@ -138,22 +135,22 @@ def convene_as_partners(model: CollectiveImpactModel) -> int:
         return 0
     # convening power: the engaged units' influence relative to the government's usual
     # influence (a powerless champion cannot bring partners to the table)
-    usual = model.cal.population.influence_government * int((pop.sector == GOVERNMENT).sum())
+    usual = state.cal.population.influence_government * int((pop.sector == GOVERNMENT).sum())
     share = min(1.0, float(pop.influence[gov].sum()) / max(usual, 1e-12))
     pop.reserve[gov] -= cost
     full = FUNCTION_SHARES["central"]["convene"]
     rate = cal.partner_reach * share * full * fade * cal.seats_per_capacity
-    return convene(model, rate, None, by_influence=True, facilitated=False)
+    return convene(state, rate, None, by_influence=True, facilitated=False)
 
 
-def broker(model: CollectiveImpactModel, capacity: float, village: int | None) -> int:
+def broker(state: Initiative, capacity: float, village: int | None) -> int:
     """Introduce engaged stakeholders of different sectors to each other; return new ties.
 
     ``capacity`` is the brokering capacity per unit of population served. Engaged
     organisations meet other engaged organisations (Poisson draws per organisation);
     each engaged citizen is introduced to an engaged organisation with a fixed chance.
     """
-    pop, rng, cal = model.pop, model.rng, model.cal.backbone
+    pop, rng, cal = state.pop, state.rng, state.cal.backbone
     eng = pop.engaged
     if village is not None:
         eng = eng & (pop.village == village)
@@ -162,14 +159,80 @@ def broker(model: CollectiveImpactModel, capacity: float, village: int | None) -
     if orgs.size == 0 or capacity <= 0:
         return 0
     n_new = int(rng.poisson(capacity * cal.broker_rate * orgs.size))
-    w = propensity(pop.sector[orgs], model.cal.network)
+    w = propensity(pop.sector[orgs], state.cal.network)
     a, b = rng.choice(orgs, size=(2, n_new), p=w / w.sum())
     cross = pop.sector[a] != pop.sector[b]
     cits = np.flatnonzero(eng & ~org)
     lucky = cits[rng.random(cits.size) < min(1.0, capacity * cal.broker_residents)]
     partner = rng.choice(orgs, size=lucky.size, p=w / w.sum())
-    return model.ties.add(
+    return state.ties.add(
         np.concatenate((a[cross], lucky)),
         np.concatenate((b[cross], partner)),
-        model.settings.initial_trust,
+        state.settings.initial_trust,
     )
+
+
+@dataclass(eq=False)
+class BackboneUnit:
+    """The backbone organisation, or one part of it (core team, steering group, village
+    coordination group), as the monthly schedule sees it.
+
+    Its effective capacity is ``capacity * share * (funding_base + (1 - funding_base) *
+    resources)``, split over the functions of its role (``FUNCTION_SHARES``). A village
+    coordination group serves its own village (``served`` = 1 / villages): its rates per
+    person are its capacity divided by that share. :class:`cimsim.agents.Backbone` is its
+    Mesa face.
+    """
+
+    state: Initiative
+    role: str
+    share: float
+    village: int | None = None
+    served: float = 1.0
+    meetings_held: int = 0
+    ties_brokered: int = 0
+
+    @property
+    def effective_capacity(self) -> float:
+        """Staff capacity this month after funding."""
+        st = self.state
+        base = st.cal.backbone.funding_base
+        return st.backbone_capacity * self.share * (base + (1.0 - base) * st.resources)
+
+    def function_capacity(self, function: str) -> float:
+        """Capacity this unit gives to one function this month."""
+        shares = FUNCTION_SHARES["central" if self.role == "backbone" else self.role]
+        if not self.state.measurement_enabled:
+            shares = {k: v for k, v in shares.items() if k != "measure"}
+        total = sum(shares.values())
+        return self.effective_capacity * shares.get(function, 0.0) / total if total else 0.0
+
+    def convene(self) -> None:
+        """Hold facilitated meetings (widened agenda bound, mediated trust, recruitment);
+        a village coordination group also holds workshops for the residents of its village."""
+        cal = self.state.cal.backbone
+        rate = self.function_capacity("convene") / self.served * cal.seats_per_capacity
+        workshops = rate * cal.workshop_reach if self.role == "coordination group" else 0.0
+        self.meetings_held += convene(
+            self.state,
+            rate,
+            self.village,
+            by_influence=self.role == "steering group",
+            workshop_rate=workshops,
+        )
+
+    def broker_ties(self) -> None:
+        """Introduce engaged stakeholders of different sectors to each other."""
+        self.ties_brokered += broker(
+            self.state, self.function_capacity("broker") / self.served, self.village
+        )
+
+
+def form_units(state: Initiative, form: str, villages: int) -> list[BackboneUnit]:
+    """The backbone units of a ``backbone.form`` (see ``FORMS``)."""
+    if form == "distributed":
+        return [
+            BackboneUnit(state, "coordination group", 1.0 / villages, v, 1.0 / villages)
+            for v in range(villages)
+        ]
+    return [BackboneUnit(state, role, share) for role, share in FORMS[form]]

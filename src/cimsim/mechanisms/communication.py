@@ -18,15 +18,15 @@ import numpy as np
 from cimsim.population import CITIZEN
 
 if TYPE_CHECKING:
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative
 
 FACE_TO_FACE_WEIGHT = 1.0
 """Effect weight of a face-to-face contact (the reference)."""
 
 
-def reset_month(model: CollectiveImpactModel) -> None:
+def reset_month(state: Initiative) -> None:
     """Clear last month's contacts, meeting attendance and channel exposure."""
-    pop, ties = model.pop, model.ties
+    pop, ties = state.pop, state.ties
     ties.active[:] = False
     ties.weight[:] = 0.0
     ties.mediated[:] = False
@@ -34,10 +34,10 @@ def reset_month(model: CollectiveImpactModel) -> None:
     pop.exposure[:] = 0.0
 
 
-def communicate(model: CollectiveImpactModel) -> None:
+def communicate(state: Initiative) -> None:
     """Draw this month's contacts along ties, broadcasts and door-to-door visits."""
-    pop, ties, rng, s = model.pop, model.ties, model.rng, model.settings
-    cal = model.cal.communication
+    pop, ties, rng, s = state.pop, state.ties, state.rng, state.settings
+    cal = state.cal.communication
     act = np.array([cal.activity_inactive, cal.activity_aware, 1.0])[pop.engagement]
     p = s.communication * cal.contact_rate * act[ties.u] * act[ties.v]
     contact = np.flatnonzero(rng.random(len(ties)) < p)
@@ -49,8 +49,8 @@ def communicate(model: CollectiveImpactModel) -> None:
     broadcast = s.communication * (1.0 - s.face_to_face) * cal.broadcast_reach
     reached = rng.random(n) < broadcast
     pop.exposure[reached] += cal.written_weight * cal.broadcast_pull
-    model.reached_by_broadcast = reached
+    state.reached_by_broadcast = reached
 
     visited = (pop.sector == CITIZEN) & (rng.random(n) < s.door_to_door * cal.door_to_door_reach)
     pop.exposure[visited] += FACE_TO_FACE_WEIGHT * cal.visit_pull
-    model.visited = visited
+    state.visited = visited

@@ -30,15 +30,15 @@ from cimsim.mechanisms import trust
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
 
 if TYPE_CHECKING:
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative
 
 
-def become_aware(model: CollectiveImpactModel) -> None:
+def become_aware(state: Initiative) -> None:
     """Inactive people become aware through contacts, broadcasts, visits and workshops;
     aware residents who were not reached this month may forget."""
-    pop, ties, rng, cal = model.pop, model.ties, model.rng, model.cal.recruitment
+    pop, ties, rng, cal = state.pop, state.ties, state.rng, state.cal.recruitment
     n = len(pop)
-    idx = model.active_idx
+    idx = state.active_idx
     u, v = ties.u[idx], ties.v[idx]
     eng = pop.engaged
     # contacts along the ties that count for each end (an organisation hears from its peers)
@@ -47,7 +47,7 @@ def become_aware(model: CollectiveImpactModel) -> None:
     touched = np.bincount(u[at_u], minlength=n) + np.bincount(v[at_v], minlength=n)
     p = 1.0 - (1.0 - cal.neighbour_awareness) ** touched
     draw = rng.random(n)
-    reached = model.reached_by_broadcast | model.visited | pop.attended
+    reached = state.reached_by_broadcast | state.visited | pop.attended
     hit = (draw < p) | reached
     inactive = pop.engagement == INACTIVE
     forget = (
@@ -61,9 +61,9 @@ def become_aware(model: CollectiveImpactModel) -> None:
     pop.engagement[forget] = INACTIVE
 
 
-def champion_pull(model: CollectiveImpactModel) -> np.ndarray:
+def champion_pull(state: Initiative) -> np.ndarray:
     """C_i: influence of champions tied to i (times trust) plus their public visibility."""
-    pop, ties, cal = model.pop, model.ties, model.cal.recruitment
+    pop, ties, cal = state.pop, state.ties, state.cal.recruitment
     n = len(pop)
     champ = pop.champion & pop.engaged
     infl = pop.influence * champ
@@ -72,19 +72,19 @@ def champion_pull(model: CollectiveImpactModel) -> np.ndarray:
     direct = np.bincount(u, weights=infl[v] * t * ties.counts_u[hit], minlength=n) + np.bincount(
         v, weights=infl[u] * t * ties.counts_v[hit], minlength=n
     )
-    n0 = max(model.initial_champions, 1)
+    n0 = max(state.initial_champions, 1)
     visibility = cal.champion_visibility * infl[champ].sum() / n0
     return np.minimum(direct, 1.0) + visibility
 
 
-def social_share(model: CollectiveImpactModel) -> np.ndarray:
+def social_share(state: Initiative) -> np.ndarray:
     """S_i: the trust-weighted engaged share among the ties that count for i.
 
     A citizen counts every neighbour alike; an organisation weighs its peer organisations
     by their influence (organisations follow high-status peers: mimetic isomorphism,
     DiMaggio & Powell 1983), so powerless champions set no example.
     """
-    pop, ties = model.pop, model.ties
+    pop, ties = state.pop, state.ties
     eng = pop.engaged
     org = pop.sector != CITIZEN
     # weight of the neighbour at the other end, seen from u and from v
@@ -95,23 +95,23 @@ def social_share(model: CollectiveImpactModel) -> np.ndarray:
     return np.where(total > 0, engaged_u / np.maximum(total, 1e-12), 0.0)
 
 
-def exposure(model: CollectiveImpactModel) -> np.ndarray:
+def exposure(state: Initiative) -> np.ndarray:
     """E_i, each stakeholder's pull toward engaging this month (see the module docstring)."""
-    pop, cal = model.pop, model.cal.recruitment
-    social = social_share(model)
+    pop, cal = state.pop, state.cal.recruitment
+    social = social_share(state)
     direct = pop.exposure + cal.meeting_pull * pop.attended
-    drive = cal.social_weight * social + champion_pull(model) + direct
-    if model.spec.structure.urgency == "additive":
-        return cal.urgency_reference * drive + cal.urgency_weight * model.urgency
-    return model.urgency * drive
+    drive = cal.social_weight * social + champion_pull(state) + direct
+    if state.spec.structure.urgency == "additive":
+        return cal.urgency_reference * drive + cal.urgency_weight * state.urgency
+    return state.urgency * drive
 
 
-def engage(model: CollectiveImpactModel) -> None:
+def engage(state: Initiative) -> None:
     """Willing aware stakeholders whose exposure exceeds threshold plus cost engage."""
-    pop, rng, cal = model.pop, model.rng, model.cal.recruitment
+    pop, rng, cal = state.pop, state.rng, state.cal.recruitment
     n = len(pop)
-    e = exposure(model)
-    cost = cal.engagement_cost * (1.0 - model.resources)
+    e = exposure(state)
+    cost = cal.engagement_cost * (1.0 - state.resources)
     joins = (
         (pop.engagement == AWARE)
         & pop.willing
@@ -126,14 +126,14 @@ def engage(model: CollectiveImpactModel) -> None:
     pop.burnt_out[joins] = False
 
 
-def update_commitment(model: CollectiveImpactModel, visible_wins: float) -> None:
+def update_commitment(state: Initiative, visible_wins: float) -> None:
     """Commitment of the engaged moves toward trust, urgency, wins and meetings, less fatigue."""
-    pop, cal = model.pop, model.cal.recruitment
+    pop, cal = state.pop, state.cal.recruitment
     eng = pop.engaged
-    trust_i = model.mean_trust_of(np.flatnonzero(eng))
+    trust_i = state.mean_trust_of(np.flatnonzero(eng))
     target = (
         cal.commit_trust * trust_i
-        + cal.commit_urgency * model.urgency
+        + cal.commit_urgency * state.urgency
         + cal.commit_wins * visible_wins
         + cal.commit_meeting * pop.attended[eng]
         - cal.commit_fatigue * pop.fatigue[eng]
@@ -142,9 +142,9 @@ def update_commitment(model: CollectiveImpactModel, visible_wins: float) -> None
     pop.commitment[eng] = np.clip(c + cal.commitment_rate * (target - c), 0.0, 1.0)
 
 
-def drop_out(model: CollectiveImpactModel) -> None:
+def drop_out(state: Initiative) -> None:
     """Engaged stakeholders leave (competing demands, fatigue over commitment) or burn out."""
-    pop, rng, cal = model.pop, model.rng, model.cal.recruitment
+    pop, rng, cal = state.pop, state.rng, state.cal.recruitment
     n = len(pop)
     eng = pop.engaged & ~pop.champion & ~pop.intern
     base = np.where(pop.sector == CITIZEN, cal.dropout_resident, cal.dropout_organisation)
@@ -155,5 +155,5 @@ def drop_out(model: CollectiveImpactModel) -> None:
     pop.commitment[leaves] = 0.0
     pop.burnt_out |= burnt
     leavers = np.flatnonzero(leaves)
-    trust.withdraw(model, leavers)
-    model.dropped = float(pop.capacity[leavers].sum())
+    trust.withdraw(state, leavers)
+    state.dropped = float(pop.capacity[leavers].sum())

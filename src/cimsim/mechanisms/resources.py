@@ -18,28 +18,28 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative
 
 
-def activity_intensity(model: CollectiveImpactModel) -> np.ndarray:
+def activity_intensity(state: Initiative) -> np.ndarray:
     """How hard each stakeholder works this month (0 unless engaged)."""
-    pop = model.pop
+    pop = state.pop
     return np.where(pop.engaged, pop.commitment * np.minimum(1.0, pop.reserve), 0.0)
 
 
-def raise_pool(model: CollectiveImpactModel) -> float:
+def raise_pool(state: Initiative) -> float:
     """This month's outside money (in capacity-months) raised by champions and fundraising."""
-    pop, cal = model.pop, model.cal.resources
+    pop, cal = state.pop, state.cal.resources
     champ = pop.champion & pop.engaged
-    strength = pop.influence[champ].sum() / max(model.initial_champions, 1)
-    rate = cal.champion_funding * model.resources * strength
-    rate += cal.fundraising * model.backbone_function("fundraise")
-    return float(rate * model.capacity_total)
+    strength = pop.influence[champ].sum() / max(state.initial_champions, 1)
+    rate = cal.champion_funding * state.resources * strength
+    rate += cal.fundraising * state.backbone_function("fundraise")
+    return float(rate * state.capacity_total)
 
 
-def share_pool(model: CollectiveImpactModel, pool: float) -> float:
+def share_pool(state: Initiative, pool: float) -> float:
     """Top up the reserves of needy engaged partners from the pool; return what was paid."""
-    pop, cal = model.pop, model.cal.resources
+    pop, cal = state.pop, state.cal.resources
     needy = np.flatnonzero(pop.engaged & (pop.reserve < cal.needy_reserve))
     if pool <= 0 or needy.size == 0:
         return 0.0
@@ -53,16 +53,14 @@ def share_pool(model: CollectiveImpactModel, pool: float) -> float:
     return wanted * share
 
 
-def flow_resources(
-    model: CollectiveImpactModel, intensity: np.ndarray, visible_wins: float
-) -> None:
+def flow_resources(state: Initiative, intensity: np.ndarray, visible_wins: float) -> None:
     """Spend, earn and share resources; accumulate and recover fatigue."""
-    pop, cal = model.pop, model.cal.resources
+    pop, cal = state.pop, state.cal.resources
     shortfall = np.where(pop.engaged, np.maximum(0.0, 1.0 - pop.reserve), 0.0)
-    pop.reserve += model.resources * cal.income - intensity
+    pop.reserve += state.resources * cal.income - intensity
     np.clip(pop.reserve, 0.0, cal.reserve_cap, out=pop.reserve)
-    model.pool_raised = raise_pool(model)
-    model.pool_paid = share_pool(model, model.pool_raised)
+    state.pool_raised = raise_pool(state)
+    state.pool_paid = share_pool(state, state.pool_raised)
     gain = cal.fatigue_gain * intensity + cal.frustration * pop.commitment * shortfall
     recover = (
         cal.fatigue_recovery

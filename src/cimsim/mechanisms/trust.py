@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative
 
 
-def update_trust(model: CollectiveImpactModel) -> None:
+def update_trust(state: Initiative) -> None:
     """Apply gains and losses on this month's contacted ties."""
-    pop, ties, s = model.pop, model.ties, model.settings
-    idx = model.active_idx
+    pop, ties, s = state.pop, state.ties, state.settings
+    idx = state.active_idx
     if idx.size == 0:
         return
     t = ties.trust[idx]
@@ -28,32 +28,30 @@ def update_trust(model: CollectiveImpactModel) -> None:
     power_gap = np.abs(pop.influence[ties.u[idx]] - pop.influence[ties.v[idx]])
     damp = np.where(ties.mediated[idx], 1.0, 1.0 - s.power_damping * power_gap)
     gain = s.trust_gain * w * (1.0 - t) * damp
-    loss = s.trust_loss * w * t * model.cal.trust.conflict
-    ties.trust[idx] = np.clip(t + np.where(model.agreed, gain, -loss), 0.0, 1.0)
+    loss = s.trust_loss * w * t * state.cal.trust.conflict
+    ties.trust[idx] = np.clip(t + np.where(state.agreed, gain, -loss), 0.0, 1.0)
 
 
-def reward_small_wins(model: CollectiveImpactModel, visible_wins: float) -> None:
+def reward_small_wins(state: Initiative, visible_wins: float) -> None:
     """Visible progress raises trust between engaged partners in the same issue area."""
-    pop, ties, s = model.pop, model.ties, model.settings
+    pop, ties, s = state.pop, state.ties, state.settings
     if visible_wins <= 0:
         return
-    both = np.flatnonzero(model.engaged_ties())
+    both = np.flatnonzero(state.engaged_ties())
     same = both[pop.area[ties.u[both]] == pop.area[ties.v[both]]]
     t = ties.trust[same]
-    ties.trust[same] = t + s.trust_gain * model.cal.trust.win_trust * visible_wins * (1.0 - t)
+    ties.trust[same] = t + s.trust_gain * state.cal.trust.win_trust * visible_wins * (1.0 - t)
 
 
-def withdraw(
-    model: CollectiveImpactModel, leavers: np.ndarray, severity: float | None = None
-) -> None:
+def withdraw(state: Initiative, leavers: np.ndarray, severity: float | None = None) -> None:
     """Trust on the ties of stakeholders who withdraw drops by ``loss * severity * T``
     (``severity`` defaults to ``calibration.trust.withdrawal``)."""
     if leavers.size == 0:
         return
     if severity is None:
-        severity = model.cal.trust.withdrawal
-    ties = model.ties
-    mask = np.zeros(len(model.pop), bool)
+        severity = state.cal.trust.withdrawal
+    ties = state.ties
+    mask = np.zeros(len(state.pop), bool)
     mask[leavers] = True
     hit = mask[ties.u] | mask[ties.v]
-    ties.trust[hit] *= 1.0 - min(1.0, model.settings.trust_loss * severity)
+    ties.trust[hit] *= 1.0 - min(1.0, state.settings.trust_loss * severity)

@@ -172,22 +172,19 @@ def run_batch(
 
     ``attempt`` only makes a resubmitted task distinct for schedulers that cache by content.
     """
-    from cimsim.model import CollectiveImpactModel
+    from cimsim.initiative import Initiative  # the Mesa model's state, without Mesa
 
     ids: dict[str, list[int]] = {c: [] for c in ("run", *ID_COLUMNS)}
     final_values: list[list[float]] = []
     series_ids: dict[str, list[np.ndarray]] = {c: [] for c in ("run", *ID_COLUMNS, "month")}
     series_values: list[np.ndarray] = []
     for run, point, replicate, seed, steps in runs:
-        model = CollectiveImpactModel(scenarios[point], rng=seed)
-        for _ in range(steps):
-            model.step()
+        model = Initiative(scenarios[point], rng=seed).run(steps)
         for column, value in zip(ids, (run, point, replicate, seed), strict=True):
             ids[column].append(value)
         final_values.append([float(model.latest[name]) for name in REPORTERS])
         if series:
-            recorded = model.datacollector.model_vars
-            values = np.column_stack([np.asarray(recorded[n], dtype=np.float64) for n in REPORTERS])
+            values = model.series()
             n = values.shape[0]
             for column, value in zip(series_ids, (run, point, replicate, seed), strict=False):
                 series_ids[column].append(np.full(n, value, dtype=np.int64))
