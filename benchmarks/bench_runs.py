@@ -4,6 +4,12 @@ Prints figures only (no assertions on speed)::
 
     python benchmarks/bench_runs.py            # default-size runs (a few minutes)
     python benchmarks/bench_runs.py --quick    # tiny version (a few seconds)
+    python benchmarks/bench_runs.py --curve 1,2,4,8,16   # parallel scaling curve
+
+``--curve`` times a 640-run design (Mechelen, backbone on/off x 320 replicates, 120
+months) on N local processes and on a Dask LocalCluster of N workers for each N the
+machine has cores for, cold (pool or cluster start-up included), and prints runs per
+minute and the parallel efficiency against a serial rate measured on the same machine.
 
 Figures: runs per minute serial and with N local processes and the parallel efficiency
 (rate_N / (N * rate_serial)); our engine vs ``mesa.batch_run`` on the same design (final
@@ -54,6 +60,40 @@ def _rate(n_runs: int, seconds: float) -> float:
     return 60.0 * n_runs / seconds
 
 
+def scaling_curve(counts: list[int], replicates: int, steps: int, dask: bool) -> None:
+    """Runs per minute and parallel efficiency at each worker count (cold starts)."""
+    import os
+
+    base = cimsim.load_scenario("mechelen")
+    design = make_grid({"backbone.enabled": [True, False]})
+    n = len(design) * replicates
+    cores = os.cpu_count() or 1
+    counts = [c for c in counts if c <= cores]
+    common = dict(root_seed=0, steps=steps, progress=False, series=False)
+    sample = max(2, min(replicates, 32))  # serial rate from a sample: it is per run
+    seconds, ref = _timed(lambda: run_design(base, design, sample, executor="serial", **common))
+    serial = _rate(len(design) * sample, seconds)
+    print(f"scaling curve: mechelen, {n} runs of {steps} months; {cores} cores")
+    print(f"serial                   {serial:8.1f} runs/min (from {len(design) * sample} runs)")
+    first = None
+    for label, spec in (("processes", "processes"), ("dask local", "dask:local:{}")):
+        if label == "dask local" and not dask:
+            continue
+        for c in counts:
+            executor = spec.format(c)
+            seconds, res = _timed(
+                lambda executor=executor, c=c: run_design(
+                    base, design, replicates, executor=executor, workers=c, **common
+                )
+            )
+            first = res.finals if first is None else first
+            pd.testing.assert_frame_equal(first, res.finals, check_exact=True)
+            rate = _rate(n, seconds)
+            print(f"{label + f' ({c})':<24} {rate:8.1f} runs/min  {seconds:7.2f} s  "
+                  f"efficiency {rate / (c * serial):6.1%}")  # fmt: skip
+    print("(every table above is bit-identical to the first)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the figures (best of ``--repeat`` interleaved rounds)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -64,7 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None, help="rounds; best time is kept")
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--no-mesa", action="store_true")
+    parser.add_argument("--curve", metavar="N,N,...", help="parallel scaling curve instead")
     args = parser.parse_args(argv)
+    if args.curve:
+        counts = [int(c) for c in args.curve.split(",")]
+        scaling_curve(
+            counts, args.replicates or (4 if args.quick else 320), args.steps or
+            (6 if args.quick else 120), dask=not args.no_dask,
+        )  # fmt: skip
+        return 0
 
     overrides: dict[str, Any] = {}
     if args.quick:

@@ -31,11 +31,12 @@ def test_quick_benchmark_prints_ratios(capsys):
     assert "extrapolated" in out
     assert "peak RSS" in out
     assert "Summary" in out
-    for part in ("1.", "2.", "3.", "4a.", "4b.", "5."):
+    for part in ("1.", "2.", "3.", "4a.", "4b.", "5.", "6a.", "6b."):
         assert any(
             line.strip().startswith(("PASS  " + part, "MISS  " + part)) for line in out.splitlines()
         ), part
     assert results["boltzmann"]["ratio"] > 0
     assert results["scaling"]["ratio"] > 0
     assert results["full_scale"]["peak_gib"] > 0
+    assert results["command_line"]["help"] > 0 and results["command_line"]["run_json"] > 0
     assert set(results["scenarios"]) >= {"malmo", "mechelen", "skive"}

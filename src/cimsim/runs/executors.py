@@ -106,7 +106,7 @@ def _process_pool(workers: int | None) -> ExecutorHandle:
         ctx: Any = multiprocessing.get_context("fork")
     else:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["cimsim.runs.engine"])
+        ctx.set_forkserver_preload(["cimsim.runs.engine", "cimsim.initiative"])
     pool = ProcessPoolExecutor(
         max_workers=n, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
     )
