@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from cimsim import load_scenario
-from cimsim.runs.analysis_commands import ExperimentContext, experiment_main
+from cimsim.experiment import ExperimentContext, experiment_main
 
 NAME = "failure-regions"
 DESCRIPTION = "PRIM boxes of the parameter regions where Malmö-like initiatives fail"
@@ -49,7 +49,7 @@ def latin_hypercube(params: dict[str, tuple[float, float]], n: int, seed: int) -
 def run(ctx: ExperimentContext) -> dict[str, Any]:
     """Sample, run, label failures and find PRIM boxes; write tables, figure, report.md."""
     from cimsim.discovery import failure_labels
-    from cimsim.store import write_csv
+    from cimsim.files import write_csv
 
     if ctx.quick:
         n, reps, steps, size = 60, 1, 24, {"population.citizens": 200}
@@ -95,7 +95,7 @@ def report(
 ) -> dict[str, Any]:
     """Find PRIM boxes for labelled cases; write boxes, trajectory, figure and report.md."""
     from cimsim.discovery import discovery_markdown, find_boxes, plot_discovery
-    from cimsim.store import write_csv, write_text
+    from cimsim.files import write_csv, write_text
 
     n = len(x)
     disc = find_boxes(x, y, density_threshold=density_threshold(float(np.mean(y))), max_boxes=3)

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from cimsim import CORE, load_scenario
-from cimsim.runs.analysis_commands import ExperimentContext, experiment_main
+from cimsim.experiment import ExperimentContext, experiment_main
 
 NAME = "missing-backbone"
 DESCRIPTION = "each case with and without its backbone: paired effect sizes with 95% CIs"
@@ -68,7 +68,7 @@ def paired_effect(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 def run(ctx: ExperimentContext) -> dict[str, Any]:
     """Run the experiment; write effects.csv, runs.csv, figures and report.md."""
     from cimsim.figures import grouped_bars, new_figure, save_figure
-    from cimsim.store import write_csv, write_text
+    from cimsim.files import write_csv, write_text
 
     reps, steps = (3, 24) if ctx.quick else (20, None)
     size = {"population.citizens": 300} if ctx.quick else {}

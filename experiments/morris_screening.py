@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cimsim.runs.analysis_commands import ExperimentContext, experiment_main
+from cimsim.experiment import ExperimentContext, experiment_main
 from cimsim.scenario import numeric_parameters
 
 NAME = "morris-screening"
@@ -22,8 +22,8 @@ CASE = "malmo"
 
 def run(ctx: ExperimentContext) -> dict[str, Any]:
     """Run the Morris screening; write indices.csv, figures and report.md."""
+    from cimsim.files import write_text
     from cimsim.sensitivity import run_sensitivity
-    from cimsim.store import write_text
 
     params = numeric_parameters()
     if ctx.quick:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cimsim.runs.analysis_commands import ExperimentContext, experiment_main
+from cimsim.experiment import ExperimentContext, experiment_main
 
 NAME = "sobol-across-cases"
 DESCRIPTION = "Sobol S1/ST of impact for six settings in Malmö, Mechelen and Skive"
@@ -42,8 +42,8 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
     import pandas as pd
 
     from cimsim.figures import grouped_bars, new_figure, save_figure
+    from cimsim.files import write_csv, write_text
     from cimsim.sensitivity import run_sensitivity
-    from cimsim.store import write_csv, write_text
 
     if ctx.quick:
         n, reps, steps, size = 2, 2, 24, {"population.citizens": 200}

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from cimsim import load_scenario
-from cimsim.runs.analysis_commands import ExperimentContext, experiment_main
+from cimsim.experiment import ExperimentContext, experiment_main
 from cimsim.runs.engine import make_grid
 
 NAME = "weak-champions"
@@ -37,7 +37,7 @@ def steepest_rise(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def run(ctx: ExperimentContext) -> dict[str, Any]:
     """Run the sweep; write curves.csv, tipping_points.csv, runs.csv, figure and report.md."""
     from cimsim.figures import line_panel, new_figure, save_figure
-    from cimsim.store import write_csv, write_text
+    from cimsim.files import write_csv, write_text
 
     if ctx.quick:
         cases, strengths, reps, steps = ("malmo",), [0.0, 0.3, 0.6, 1.0], 2, 30

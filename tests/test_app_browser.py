@@ -81,12 +81,12 @@ def _assets_missing(url: str) -> str | None:
         )
 
 
-def _month(page) -> int:  # noqa: ANN001
+def _month(page) -> int:
     text = page.locator(".cimsim-month").first.inner_text()
     return int(text.split()[1])
 
 
-def _image(page, css: str) -> bytes:  # noqa: ANN001
+def _image(page, css: str) -> bytes:
     return page.locator(f"{css} img").first.screenshot()
 
 
@@ -110,7 +110,7 @@ def test_app_in_browser() -> None:
         str(port),
         "--production",
     ]
-    log = open(ARTIFACTS / "app-server.log", "w")  # noqa: SIM115
+    log = open(ARTIFACTS / "app-server.log", "w")
     proc = subprocess.Popen(
         cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
     )

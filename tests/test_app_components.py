@@ -13,32 +13,32 @@ from cimsim.app import Page, Session, figures, serve
 from cimsim.scenario import ScenarioError
 
 
-def render(session: Session | None = None):  # noqa: ANN201
+def render(session: Session | None = None):
     session = session or Session()
     box, rc = solara.render(Page(session=session), handle_error=False)
     return session, rc
 
 
-def month_text(rc) -> str:  # noqa: ANN001
+def month_text(rc) -> str:
     return rc.find(v.Html, class_="cimsim-month").widget.children[0]
 
 
-def images(rc) -> list[bytes]:  # noqa: ANN001
+def images(rc) -> list[bytes]:
     return [bytes(img.value) for img in rc.find(w.Image).widgets]
 
 
-def click(rc, label: str) -> None:  # noqa: ANN001
+def click(rc, label: str) -> None:
     rc.find(v.Btn, children=[label]).widget.click()
 
 
-def type_text(rc, label: str, text: str) -> None:  # noqa: ANN001
+def type_text(rc, label: str, text: str) -> None:
     field = rc.find(v.TextField, label=label).widget
     field.v_model = text
     if any(k.startswith("keyup.enter") for k in field._event_handlers_map):
         field.fire_event("keyup.enter", None)  # fields that update on Enter/blur only
 
 
-def error_text(rc) -> str:  # noqa: ANN001
+def error_text(rc) -> str:
     found = rc.find(v.Alert, class_="cimsim-error")
     return " ".join(str(c) for c in found.widget.children) if found.widgets else ""
 

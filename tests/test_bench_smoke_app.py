@@ -8,7 +8,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_app.py"
 
 
-def test_bench_app_two_clicks(capsys) -> None:  # noqa: ANN001
+def test_bench_app_two_clicks(capsys) -> None:
     spec = importlib.util.spec_from_file_location("bench_app", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)

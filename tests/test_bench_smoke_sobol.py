@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 
 
-def test_bench_sobol_quick(capsys) -> None:  # noqa: ANN001
+def test_bench_sobol_quick(capsys) -> None:
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_sobol.py"
     spec = importlib.util.spec_from_file_location("bench_sobol", path)
     module = importlib.util.module_from_spec(spec)

@@ -23,7 +23,18 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_scenarios_lists_one_line_each(capsys) -> None:  # noqa: ANN001
+def in_process(capsys, *args: str) -> tuple[int, str, str]:
+    """Run ``cimsim ARGS`` in this process: exit status, stdout, stderr. A traceback here
+    would be an exception escaping ``main`` and fail the test."""
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_scenarios_lists_one_line_each(capsys) -> None:
     assert main(["scenarios"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[0] for line in lines] == ["malmo", "mechelen", "skive"]
@@ -38,7 +49,7 @@ def test_run_json_is_exactly_one_object_with_every_reporter() -> None:
     assert all(0.0 <= data["final"][k] <= 1.0 for k in REPORTERS if k != "ties")
 
 
-def test_run_json_is_reproducible(capsys) -> None:  # noqa: ANN001
+def test_run_json_is_reproducible(capsys) -> None:
     outs = []
     for _ in range(2):
         main(["run", "skive", "--seed", "11", "--steps", "10", "--json", *SMALL])
@@ -46,7 +57,7 @@ def test_run_json_is_reproducible(capsys) -> None:  # noqa: ANN001
     assert outs[0] == outs[1]
 
 
-def test_run_summary_and_out_folder(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_run_summary_and_out_folder(tmp_path: Path, capsys) -> None:
     out = tmp_path / "run1"
     assert main(["run", "malmo", "--steps", "8", "--out", str(out), *SMALL]) == 0
     text = capsys.readouterr().out
@@ -71,7 +82,7 @@ def test_python_dash_m_and_console_script_agree() -> None:
     assert a == b and a
 
 
-def test_compare_prints_one_table_with_and_without_backbone(capsys) -> None:  # noqa: ANN001
+def test_compare_prints_one_table_with_and_without_backbone(capsys) -> None:
     assert main(["compare", "--replicates", "2", "--steps", "6"]) == 0
     out = capsys.readouterr().out
     rows = [
@@ -99,7 +110,7 @@ def test_compare_prints_one_table_with_and_without_backbone(capsys) -> None:  # 
     ],
 )
 def test_user_mistakes_exit_2_with_one_line_and_no_output(
-    tmp_path: Path, args: list[str], fragment: str
+    tmp_path: Path, args: list[str], fragment: str, capsys
 ) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[backbone]\ncolour = 'red'\n")
@@ -107,28 +118,33 @@ def test_user_mistakes_exit_2_with_one_line_and_no_output(
     malformed.write_text("[backbone\n")
     args = [{"BAD_FILE": str(bad), "MALFORMED": str(malformed)}.get(a, a) for a in args]
     out = tmp_path / "out"
-    proc = cli(*args, "--out", str(out))
-    assert proc.returncode == 2
-    assert proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
+    code, stdout, stderr = in_process(capsys, *args, "--out", str(out))
+    assert code == 2
+    assert stdout == ""
+    lines = stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and lines[0].startswith("cimsim: error:")
-    assert "Traceback" not in proc.stderr
     assert not out.exists()
     if "BAD_FILE" in args or str(bad) in args:
         assert "bad.toml" in lines[0]
 
 
-def test_bad_numbers_on_the_command_line_are_usage_errors() -> None:
+def test_bad_numbers_on_the_command_line_are_usage_errors(capsys) -> None:
     for args in (["run", "malmo", "--steps", "-3"], ["run", "malmo", "--seed", "abc"], ["fly"]):
-        proc = cli(*args)
-        assert proc.returncode == 2 and "Traceback" not in proc.stderr
-        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        code, _, stderr = in_process(capsys, *args)
+        assert code == 2
+        assert len(stderr.strip().splitlines()) == 1, stderr
+
+
+def test_a_user_mistake_in_a_real_process_is_one_line_without_traceback(tmp_path: Path) -> None:
+    proc = cli("run", "malmo", "--set", "backbone.enabeld=false", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and not (tmp_path / "o").exists()
 
 
 def test_result_files_get_the_usual_mode(tmp_path: Path) -> None:
     import os
 
-    from cimsim.store import write_text
+    from cimsim.files import write_text
 
     old = os.umask(0o022)
     try:

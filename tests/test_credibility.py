@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SEEDS
+from helpers import SEEDS
 from scipy import stats
 
 import cimsim

@@ -11,7 +11,8 @@ import pytest
 
 from cimsim import CORE
 from cimsim.cli import main
-from cimsim.runs.analysis_commands import experiments_dir, list_experiments, run_experiment
+from cimsim.experiment import experiments_dir, list_experiments, run_experiment
+from cimsim.runs.options import ExecutionOptions
 
 NAMES = [
     "missing-backbone",
@@ -35,7 +36,7 @@ def test_all_experiments_are_listed():
 @pytest.mark.parametrize("name", NAMES)
 def test_quick_experiment_writes_outputs(name, results):
     out = results[name]
-    run_experiment(name, quick=True, out=out, executor="serial", progress=False)
+    run_experiment(name, quick=True, out=out, options=ExecutionOptions("serial"), progress=False)
     files = {p.name for p in out.iterdir()}
     assert "report.md" in files
     assert any(f.endswith(".png") for f in files) and any(f.endswith(".svg") for f in files)
@@ -50,7 +51,7 @@ def test_quick_experiment_writes_outputs(name, results):
 def test_missing_backbone_table(results):
     out = results["missing-backbone"]
     if not (out / "effects.csv").exists():
-        run_experiment("missing-backbone", quick=True, out=out, executor="serial")
+        run_experiment("missing-backbone", quick=True, out=out, options=ExecutionOptions("serial"))
     t = pd.read_csv(out / "effects.csv")
     assert len(t) == 3 * len(CORE)
     assert set(t["case"]) == {"malmo", "mechelen", "skive"} and set(t["outcome"]) == set(CORE)
@@ -73,7 +74,9 @@ def test_weak_champions_tables(results):
 def test_sobol_and_morris_tables(results):
     out = results["sobol-across-cases"]
     if not (out / "ranking.csv").exists():
-        run_experiment("sobol-across-cases", quick=True, out=out, executor="serial")
+        run_experiment(
+            "sobol-across-cases", quick=True, out=out, options=ExecutionOptions("serial")
+        )
     for structure in ("gate", "additive"):
         sob = pd.read_csv(out / structure / "indices.csv")
         assert set(sob["scenario"]) == {"malmo", "mechelen", "skive"}

@@ -23,6 +23,7 @@ import cimsim
 from cimsim import sizing
 from cimsim.app import Page, Session, serve
 from cimsim.cli import main
+from cimsim.errors import CimsimError
 from cimsim.runs import ResultStore, RunError, run_design
 from cimsim.scenario import ScenarioError
 from cimsim.sensitivity import inside, run_sensitivity
@@ -30,7 +31,7 @@ from cimsim.sensitivity import inside, run_sensitivity
 SMALL = {"population.citizens": 60, "population.businesses": 6, "population.civil_society": 6}
 
 
-def _sweep(out: Path, **kw) -> cimsim.runs.Results:  # noqa: ANN003
+def _sweep(out: Path, **kw) -> cimsim.runs.Results:
     base = cimsim.load_scenario("malmo", SMALL)
     design = [{"backbone.enabled": True}, {"backbone.enabled": False}]
     return run_design(
@@ -106,15 +107,15 @@ def test_a_flipped_byte_in_a_part_is_detected_and_the_part_run_again(tmp_path: P
 
 
 def test_run_out_is_complete_or_absent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cimsim.store
+    import cimsim.files
 
     out = tmp_path / "run"
 
-    def broken(folder: Path, model, seed: int, steps: int) -> None:  # noqa: ANN001
+    def broken(folder: Path, model, seed: int, steps: int) -> None:
         (folder / "series.csv").write_text("half")
         raise KeyboardInterrupt  # killed halfway through writing
 
-    monkeypatch.setattr(cimsim.store, "write_run", broken)
+    monkeypatch.setattr(cimsim.files, "write_run", broken)
     assert main(["run", "malmo", "--steps", "3", "--out", str(out), *_sets()]) == 130
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir()]  # no hidden temporary folder left either
@@ -127,7 +128,7 @@ def test_run_out_is_complete_or_absent(tmp_path: Path, monkeypatch: pytest.Monke
     assert len(pd.read_csv(out / "series.csv")) == 5
 
 
-def test_run_out_never_replaces_a_folder_of_other_files(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_run_out_never_replaces_a_folder_of_other_files(tmp_path: Path, capsys) -> None:
     keep = tmp_path / "documents"
     keep.mkdir()
     (keep / "thesis.txt").write_text("precious")
@@ -136,7 +137,7 @@ def test_run_out_never_replaces_a_folder_of_other_files(tmp_path: Path, capsys) 
     assert [p.name for p in keep.iterdir()] == ["thesis.txt"]
 
 
-def test_an_unwritable_out_fails_before_the_run(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_an_unwritable_out_fails_before_the_run(tmp_path: Path, capsys) -> None:
     afile = tmp_path / "some_file"
     afile.write_text("x")
     started = time.perf_counter()
@@ -150,7 +151,7 @@ def test_an_unwritable_out_fails_before_the_run(tmp_path: Path, capsys) -> None:
 
 def test_sensitivity_leaves_no_design_after_an_error(tmp_path: Path) -> None:
     out = tmp_path / "sobol"
-    with pytest.raises(ScenarioError):
+    with pytest.raises(CimsimError):
         run_sensitivity(
             ["malmo"],
             {"settings.initial_trust": (0.0, 1.0), "preconditions.resources": (0.0, 1.0)},
@@ -180,7 +181,7 @@ def test_every_float_is_finite(path: str, value: object) -> None:
         cimsim.load_scenario("malmo", {path: value})
 
 
-def test_steps_have_an_upper_bound(capsys) -> None:  # noqa: ANN001
+def test_steps_have_an_upper_bound(capsys) -> None:
     with pytest.raises(SystemExit) as err:
         main(["run", "malmo", "--steps", "10001"])
     assert err.value.code == 2
@@ -233,7 +234,7 @@ def test_the_page_loads_nothing_from_a_cdn() -> None:
         assert "katex" not in template.lower()
 
 
-def test_missing_browser_bundles_are_named(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_missing_browser_bundles_are_named(tmp_path: Path, monkeypatch, capsys) -> None:
     from cimsim.app import assets
 
     needed = assets.needed_packages()
@@ -260,7 +261,7 @@ def test_the_app_refuses_huge_pastes_and_models() -> None:
         session.set_param("population.citizens", 2_000_000)
 
 
-def test_a_run_that_would_not_fit_is_refused_with_its_size(monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_a_run_that_would_not_fit_is_refused_with_its_size(monkeypatch, capsys) -> None:
     monkeypatch.setattr(sizing, "available_bytes", lambda: 200 * 2**20)  # 200 MiB free
     big = ["--set", "population.citizens=2000000", "--set", "network.mean_degree=100"]
     started = time.perf_counter()
@@ -270,7 +271,7 @@ def test_a_run_that_would_not_fit_is_refused_with_its_size(monkeypatch, capsys) 
     assert err.count("\n") == 1 and "GiB of memory" in err and "2,000" in err
 
 
-def test_absurd_replicates_are_refused_at_once(capsys) -> None:  # noqa: ANN001
+def test_absurd_replicates_are_refused_at_once(capsys) -> None:
     started = time.perf_counter()
     code = main(["compare", "malmo", "--replicates", "1000000000", "--serial"])
     assert code == 2 and time.perf_counter() - started < 5.0
@@ -327,7 +328,7 @@ def test_no_worker_outlives_a_killed_sweep(tmp_path: Path, sig: int) -> None:
     assert not _alive(workers), f"orphaned: {_alive(workers)}"
 
 
-def test_a_busy_port_gets_one_line(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_a_busy_port_gets_one_line(tmp_path: Path, capsys) -> None:
     import socket
 
     with socket.socket() as sock:
@@ -346,7 +347,7 @@ def test_serving_beyond_this_machine_warns() -> None:
     assert not serve.is_loopback("0.0.0.0") and not serve.is_loopback("192.0.2.1")
 
 
-def test_dask_addresses_without_a_host_get_one_line(capsys) -> None:  # noqa: ANN001
+def test_dask_addresses_without_a_host_get_one_line(capsys) -> None:
     for target in ("tcp://", "tls://", "udp://x:1"):
         code = main(["sweep", "malmo", "--grid", "backbone.enabled=true", "--dask", target,
                      "--out", "unused-never-written"])  # fmt: skip
@@ -356,13 +357,13 @@ def test_dask_addresses_without_a_host_get_one_line(capsys) -> None:  # noqa: AN
 
 
 @pytest.mark.slow
-def test_a_scheduler_without_workers_times_out_with_one_line(monkeypatch) -> None:  # noqa: ANN001
+def test_a_scheduler_without_workers_times_out_with_one_line(monkeypatch) -> None:
     from distributed import LocalCluster
 
     monkeypatch.setenv("CIMSIM_DASK_WAIT", "1")
     cluster = LocalCluster(n_workers=0, dashboard_address=":0", processes=True)
     try:
-        with pytest.raises(ScenarioError, match="no worker joined"):
+        with pytest.raises(RunError, match="no worker joined"):
             cimsim.runs.open_executor(f"dask:{cluster.scheduler_address}")
     finally:
         cluster.close()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import small_model
+from helpers import SEEDS, SMALL, small_model
+from scipy.stats import wilcoxon
 
 import cimsim
+from cimsim.initiative import Initiative
 
 
 def _model(
@@ -28,19 +30,24 @@ def test_remove_and_add_backbone() -> None:
     assert (support.iloc[9:] > 0).all() and support.iloc[10] < support.iloc[4]
 
 
-def test_change_funding() -> None:
-    model = _model([{"month": 3, "kind": "change_funding", "resources": 0.1}])
-    model.run_for(2)
-    assert model.resources == model.spec.preconditions.resources
-    model.run_for(1)
-    assert model.resources == 0.1
+def _finals(events: list[dict], column: str, months: int, name: str = "malmo") -> np.ndarray:
+    """One reporter after ``months`` months, per seed of SEEDS (paired across calls)."""
+    scenario = cimsim.load_scenario(name, {**SMALL, "interventions": events})
+    return np.array([Initiative(scenario, rng=s).run(months).latest[column] for s in SEEDS])
 
 
-def test_champion_leaves() -> None:
-    model = _model([{"month": 4, "kind": "champion_leaves", "count": 2}])
-    before = int(model.pop.champion.sum())
-    model.run_for(4)
-    assert int(model.pop.champion.sum()) == before - 2
+def test_a_funding_cut_lowers_impact() -> None:
+    base = _finals([], "impact", 60)
+    cut = _finals([{"month": 12, "kind": "change_funding", "resources": 0.05}], "impact", 60)
+    assert (cut < base).mean() >= 0.8
+    assert wilcoxon(base - cut, alternative="greater").pvalue < 0.01
+
+
+def test_champions_leaving_lowers_participation_and_impact() -> None:
+    leave = [{"month": 4, "kind": "champion_leaves", "count": 3}]
+    for column in ("participation", "impact"):
+        base, left = _finals([], column, 36), _finals(leave, column, 36)
+        assert wilcoxon(base - left, alternative="greater").pvalue < 0.01, column
 
 
 def test_workshop_renews_urgency_and_brings_people_in() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import small_model
+from helpers import small_model
 
 import cimsim
 from cimsim.agents import Backbone, Business, Citizen, CivilSociety, Government

@@ -20,11 +20,11 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ("01_educators", "02_planners", "03_researchers")
 
 
-def read(name: str):  # noqa: ANN201 - nbformat.NotebookNode
+def read(name: str):
     return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
 
 
-def execute(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def execute(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Run a notebook in a fresh kernel (cwd ``tmp_path``) and return it with outputs."""
     monkeypatch.setenv("CIMSIM_NB_QUICK", "1")
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # the notebooks' temporary folders go here
@@ -41,11 +41,11 @@ def execute(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa
     return nb
 
 
-def outputs(nb) -> list[dict]:  # noqa: ANN001
+def outputs(nb) -> list[dict]:
     return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs]
 
 
-def text_of(nb) -> str:  # noqa: ANN001
+def text_of(nb) -> str:
     """All stream text and plain-text results of a notebook, joined."""
     parts = []
     for out in outputs(nb):
@@ -56,7 +56,7 @@ def text_of(nb) -> str:  # noqa: ANN001
     return "\n".join(parts)
 
 
-def images(nb) -> int:  # noqa: ANN001
+def images(nb) -> int:
     return sum(
         1
         for out in outputs(nb)

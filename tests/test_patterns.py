@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from conftest import SEEDS, finals, replicate
+from helpers import SEEDS, finals, replicate
 from scipy import optimize, stats
 
 import cimsim
@@ -71,7 +71,7 @@ def test_pattern2_weak_champions_never_reach_critical_mass_tipping_point() -> No
     line = np.polyfit(strengths, mean, 1)
     sse_line = float(np.sum((np.polyval(line, strengths) - mean) ** 2))
 
-    def logistic(s, top, k, s0, floor):  # noqa: ANN001, ANN202
+    def logistic(s, top, k, s0, floor):
         return floor + top / (1.0 + np.exp(-k * (s - s0)))
 
     fit, _ = optimize.curve_fit(logistic, strengths, mean, p0=[0.8, 10, 0.4, 0.05], maxfev=20000)

@@ -44,7 +44,7 @@ def test_worker_killed_mid_sweep(tmp_path) -> None:
                     base, design, reps, out=out, executor=client.get_executor(),
                     batch_size=1, **kw,
                 )  # fmt: skip
-            except BaseException as err:  # noqa: BLE001 - reported below
+            except BaseException as err:
                 result["err"] = err
 
         thread = threading.Thread(target=sweep)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import cimsim
+from cimsim.errors import UserError
 from cimsim.runs import RunError, make_grid, replicate_seeds, run_design
 
 SMALL = {"population.citizens": 200, "population.businesses": 30, "population.civil_society": 20}
@@ -203,8 +204,8 @@ def test_other_experiment_in_folder_is_refused(base, tmp_path) -> None:
 
 def test_bad_executor_fails_before_writing(base, tmp_path) -> None:
     out = tmp_path / "never"
-    with pytest.raises(cimsim.ScenarioError, match="executor"):
+    with pytest.raises(UserError, match="executor"):
         run_design(base, [{}], 1, steps=2, out=out, executor="nope", progress=False)
-    with pytest.raises(cimsim.ScenarioError, match="dask:local:x"):
+    with pytest.raises(UserError, match="dask:local:x"):
         run_design(base, [{}], 1, steps=2, out=out, executor="dask:local:x", progress=False)
     assert not out.exists()

@@ -87,7 +87,7 @@ def test_bad_values_give_one_line_naming_file_and_field(overrides: dict, fragmen
         assert "malmo.toml" in msg
 
 
-def test_bad_files_name_the_file_and_field(tmp_path) -> None:  # noqa: ANN001
+def test_bad_files_name_the_file_and_field(tmp_path) -> None:
     bad = tmp_path / "city.toml"
     bad.write_text('name = "x"\n[backbone]\nenabled = true\ncolour = "red"\n')
     with pytest.raises(ScenarioError, match=r"city.toml: backbone.colour: unknown field"):
@@ -142,6 +142,21 @@ def test_scenario_guide_documents_every_field() -> None:
             assert f"`{section}.{name}`" in guide, f"{section}.{name}"
     for kind in INTERVENTION_KINDS:
         assert f"`{kind}`" in guide
+
+
+def test_every_event_kind_has_a_handler_a_form_and_a_text() -> None:
+    from cimsim.app import texts
+    from cimsim.app.state import EVENT_FIELDS
+    from cimsim.interventions import HANDLERS
+    from cimsim.scenario import EVENTS, INTERVENTION_KINDS
+
+    assert set(HANDLERS) == set(EVENTS) == set(EVENT_FIELDS) == set(texts.EVENTS)
+    assert INTERVENTION_KINDS == tuple(EVENTS)
+    for kind, cls in EVENTS.items():
+        field, _ = cls.FORM
+        assert field is None or field in cls.model_fields, kind
+        event = cls(kind=kind, month=3, **({field: cls.FORM[1]} if field else {}))
+        assert event.kind == kind
 
 
 def test_scenario_guide_tables_every_calibration_constant() -> None:

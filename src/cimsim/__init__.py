@@ -12,9 +12,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cimsim.errors import CimsimError, RunError, ScenarioError, UserError
     from cimsim.indicators import CORE, REPORTERS
+    from cimsim.initiative import Initiative
     from cimsim.model import CollectiveImpactModel
-    from cimsim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
+    from cimsim.scenario import Scenario, bundled_scenarios, load_scenario
 
 __version__ = "0.1.0"
 
@@ -22,8 +24,12 @@ _EXPORTS = {
     "CORE": "cimsim.indicators",
     "REPORTERS": "cimsim.indicators",
     "CollectiveImpactModel": "cimsim.model",
+    "Initiative": "cimsim.initiative",
+    "CimsimError": "cimsim.errors",
+    "RunError": "cimsim.errors",
+    "UserError": "cimsim.errors",
     "Scenario": "cimsim.scenario",
-    "ScenarioError": "cimsim.scenario",
+    "ScenarioError": "cimsim.errors",
     "bundled_scenarios": "cimsim.scenario",
     "load_scenario": "cimsim.scenario",
 }
@@ -42,7 +48,11 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CORE",
     "REPORTERS",
+    "CimsimError",
     "CollectiveImpactModel",
+    "Initiative",
+    "RunError",
+    "UserError",
     "Scenario",
     "ScenarioError",
     "bundled_scenarios",

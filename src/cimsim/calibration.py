@@ -27,7 +27,7 @@ def constant(
 ) -> Any:
     """A calibration constant: >= 0 (and <= ``le``), with its plausible range in the schema."""
     lo, hi = plausible
-    assert lo <= default <= hi, (default, plausible)  # noqa: S101 - a programming error
+    assert lo <= default <= hi, (default, plausible)
     return Field(
         default,
         ge=0.0,

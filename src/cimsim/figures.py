@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from cimsim.store import atomic_write
+from cimsim.files import atomic_write
 
 __all__ = ["grouped_bars", "line_panel", "new_figure", "save_figure"]
 

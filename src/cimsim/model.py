@@ -102,13 +102,13 @@ class CollectiveImpactModel(Model):
                 self._backbone_agents[key] = Backbone(self, unit)
 
     @property
-    def agents(self):  # noqa: ANN201 - Mesa's AgentSet
+    def agents(self):
         """Mesa's set of all agents (created on first use)."""
         self._make_agents()
         return super().agents
 
     @property
-    def agents_by_type(self):  # noqa: ANN201
+    def agents_by_type(self):
         """Mesa's agents by class (created on first use)."""
         self._make_agents()
         return super().agents_by_type
@@ -171,13 +171,13 @@ class CollectiveImpactModel(Model):
 
     # ------------------------------------------------------------------ results
 
-    def results(self):  # noqa: ANN201 - pandas is imported lazily by mesa
+    def results(self):
         """The per-month reporters as a DataFrame indexed by month (0 = initial state)."""
         df = self.datacollector.get_model_vars_dataframe()
         df.index.name = "month"
         return df
 
-    def area_progress(self):  # noqa: ANN201
+    def area_progress(self):
         """Progress per issue area per month as a DataFrame (columns are area names)."""
         return self.initiative.area_progress()
 

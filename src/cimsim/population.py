@@ -82,12 +82,16 @@ class Ties:
     def __len__(self) -> int:
         return int(self.u.size)
 
-    def node_sum(self, at_u: np.ndarray, at_v: np.ndarray | None = None) -> np.ndarray:
+    def node_sum(
+        self, at_u: np.ndarray, at_v: np.ndarray | None = None, idx: np.ndarray | None = None
+    ) -> np.ndarray:
         """Per node, the sum over its ties of a per-tie value (``at_u`` for the u end,
-        ``at_v`` for the v end; the same value for both ends if ``at_v`` is None)."""
+        ``at_v`` for the v end; the same value for both ends if ``at_v`` is None). With
+        ``idx``, only over those ties, and the values are given for them alone."""
         at_v = at_u if at_v is None else at_v
-        return np.bincount(self.u, weights=at_u, minlength=self.n_nodes) + np.bincount(
-            self.v, weights=at_v, minlength=self.n_nodes
+        u, v = (self.u, self.v) if idx is None else (self.u[idx], self.v[idx])
+        return np.bincount(u, weights=at_u, minlength=self.n_nodes) + np.bincount(
+            v, weights=at_v, minlength=self.n_nodes
         )
 
     def neighbourhood_mean(self, tie_value: np.ndarray, default: float) -> np.ndarray:

@@ -10,21 +10,20 @@ names the file and the dotted field.
 from __future__ import annotations
 
 import copy
+import operator
 import os
 import tomllib
+from functools import reduce
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cimsim.calibration import Calibration, Structure
+from cimsim.errors import ScenarioError
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 """A float in [0, 1]."""
-
-
-class ScenarioError(ValueError):
-    """A user mistake in a scenario, an override or a parameter path (one-line message)."""
 
 
 class _Section(BaseModel):
@@ -33,7 +32,7 @@ class _Section(BaseModel):
     )
 
 
-class Population(_Section):
+class PopulationSection(_Section):
     """How many stakeholders of each sector; citizens are agents standing for residents."""
 
     government: int = Field(10, ge=1, le=10_000, description="government units (departments)")
@@ -49,14 +48,14 @@ class Population(_Section):
     )
 
 
-class Network(_Section):
+class NetworkSection(_Section):
     """The stakeholder network: sector and community blocks joined by bridging ties."""
 
     mean_degree: float = Field(8.0, ge=1.0, le=100.0, description="mean ties per stakeholder")
     within_group: Unit = Field(0.75, description="share of ties inside the own sector/community")
 
 
-class Preconditions(_Section):
+class PreconditionsSection(_Section):
     """The three preconditions of the Collective Impact Model."""
 
     urgency: Unit = Field(0.6, description="initial external pressure for change")
@@ -66,7 +65,7 @@ class Preconditions(_Section):
     resources: Unit = Field(0.6, description="adequacy of budgets (income relative to need)")
 
 
-class Settings(_Section):
+class SettingsSection(_Section):
     """Trust and communication settings."""
 
     initial_trust: Unit = Field(0.4, description="trust on every tie at the start")
@@ -79,7 +78,7 @@ class Settings(_Section):
     confidence: Unit = Field(0.3, description="bounded-confidence threshold for agenda exchange")
 
 
-class Backbone(_Section):
+class BackboneSection(_Section):
     """The backbone organisation: central, split (core team + steering group) or distributed."""
 
     enabled: bool = Field(True, description="whether a backbone organisation exists")
@@ -89,14 +88,14 @@ class Backbone(_Section):
     )
 
 
-class Measurement(_Section):
+class MeasurementSection(_Section):
     """Shared measurement: whether it runs and how many indicators it tracks."""
 
     enabled: bool = Field(True, description="whether a shared measurement system exists")
     indicators: int = Field(30, ge=1, le=1000, description="number of shared indicators")
 
 
-class Activities(_Section):
+class ActivitiesSection(_Section):
     """Issue areas the initiative works on, and special contributor programmes."""
 
     areas: list[str] = Field(
@@ -116,7 +115,7 @@ class Activities(_Section):
     )
 
     @model_validator(mode="after")
-    def _need_matches_areas(self) -> Activities:
+    def _need_matches_areas(self) -> ActivitiesSection:
         if self.need is not None and len(self.need) != len(self.areas):
             raise ValueError(
                 f"need has {len(self.need)} entries but there are {len(self.areas)} areas"
@@ -127,91 +126,102 @@ class Activities(_Section):
 class _Event(_Section):
     month: int = Field(ge=1, le=10_000, description="month at whose start the event happens")
 
+    FORM: ClassVar[tuple[str | None, float | int | None]] = (None, None)
+    """The one field the app's scheduling form asks for, and its suggested value."""
+
 
 class AddBackbone(_Event):
-    """A backbone organisation is set up (or restaffed) at this month."""
+    """A backbone organisation is set up (or restaffed) with this capacity."""
 
     kind: Literal["add_backbone"]
     capacity: Unit | None = None
+    FORM = ("capacity", 0.7)
 
 
 class RemoveBackbone(_Event):
-    """The backbone organisation is dissolved."""
+    """The backbone organisation is dissolved; partners must coordinate alone."""
 
     kind: Literal["remove_backbone"]
 
 
 class ChangeFunding(_Event):
-    """Budgets change: preconditions.resources takes a new value."""
+    """Budgets change: resources take the new value (e.g. a funding cut)."""
 
     kind: Literal["change_funding"]
     resources: Unit
+    FORM = ("resources", 0.3)
 
 
 class ChampionLeaves(_Event):
-    """The most influential remaining champion(s) leave the initiative."""
+    """This many of the most influential champions leave the initiative."""
 
     kind: Literal["champion_leaves"]
     count: int = Field(1, ge=1, le=1000)
+    FORM = ("count", 1)
 
 
 class Workshop(_Event):
-    """A participatory workshop (e.g. Fremtidsbutikken), in one village or everywhere."""
+    """A participatory workshop (like Skive's Fremtidsbutikken) reaches this share, in one
+    village or everywhere."""
 
     kind: Literal["workshop"]
     village: int | None = Field(None, ge=0)
     reach: Unit = 0.3
+    FORM = ("reach", 0.3)
 
 
 class LinkVillages(_Event):
-    """A cross-village project (Skive's Climate Ring) links engaged people of different
-    villages: each engaged stakeholder gets a tie to an engaged stakeholder of another
-    village with chance ``reach``, and they meet."""
+    """A cross-village project (like Skive's Climate Ring) links engaged people of
+    different villages; this share of the engaged gets a new tie, and they meet."""
 
     kind: Literal["link_villages"]
     reach: Unit = 0.3
+    FORM = ("reach", 0.3)
 
 
 class LaunchMeasurement(_Event):
-    """A shared measurement system is launched."""
+    """A shared measurement system starts with this many indicators."""
 
     kind: Literal["launch_measurement"]
     indicators: int | None = Field(None, ge=1, le=1000)
+    FORM = ("indicators", 30)
 
 
 class TrustShock(_Event):
-    """A major partner withdraws publicly; trust among partners is shaken."""
+    """A major partner withdraws publicly; trust is shaken by this severity."""
 
     kind: Literal["trust_shock"]
     severity: Unit = 0.5
+    FORM = ("severity", 0.5)
 
 
-Intervention = Annotated[
-    AddBackbone
-    | RemoveBackbone
-    | ChangeFunding
-    | ChampionLeaves
-    | Workshop
-    | LinkVillages
-    | LaunchMeasurement
-    | TrustShock,
-    Field(discriminator="kind"),
-]
-
-INTERVENTION_KINDS = (
-    "add_backbone",
-    "remove_backbone",
-    "change_funding",
-    "champion_leaves",
-    "workshop",
-    "link_villages",
-    "launch_measurement",
-    "trust_shock",
+EVENT_CLASSES: tuple[type[_Event], ...] = (
+    AddBackbone,
+    RemoveBackbone,
+    ChangeFunding,
+    ChampionLeaves,
+    Workshop,
+    LinkVillages,
+    LaunchMeasurement,
+    TrustShock,
 )
+"""Every kind of timed intervention: the one registry the schema, the model
+(``interventions.HANDLERS``), the app's form and the documentation follow."""
+
+EVENTS: dict[str, type[_Event]] = {
+    get_args(cls.model_fields["kind"].annotation)[0]: cls for cls in EVENT_CLASSES
+}
+"""Event kind (``add_backbone``, ...) -> its class."""
+
+INTERVENTION_KINDS = tuple(EVENTS)
+
+Intervention = Annotated[reduce(operator.or_, EVENT_CLASSES), Field(discriminator="kind")]
+"""One scheduled event of any kind (pydantic picks the class by ``kind``)."""
 
 
 class Scenario(_Section):
-    """A complete, validated scenario: the single input of :class:`CollectiveImpactModel`."""
+    """A complete, validated scenario: the single input of
+    :class:`~cimsim.initiative.Initiative` and :class:`~cimsim.model.CollectiveImpactModel`."""
 
     name: str = Field(
         "custom",
@@ -224,13 +234,13 @@ class Scenario(_Section):
         "", description="which settings are plausibility settings rather than fitted data"
     )
     months: int = Field(120, ge=1, le=10_000, description="default run length in months")
-    population: Population = Field(default_factory=Population)
-    network: Network = Field(default_factory=Network)
-    preconditions: Preconditions = Field(default_factory=Preconditions)
-    settings: Settings = Field(default_factory=Settings)
-    backbone: Backbone = Field(default_factory=Backbone)
-    measurement: Measurement = Field(default_factory=Measurement)
-    activities: Activities = Field(default_factory=Activities)
+    population: PopulationSection = Field(default_factory=PopulationSection)
+    network: NetworkSection = Field(default_factory=NetworkSection)
+    preconditions: PreconditionsSection = Field(default_factory=PreconditionsSection)
+    settings: SettingsSection = Field(default_factory=SettingsSection)
+    backbone: BackboneSection = Field(default_factory=BackboneSection)
+    measurement: MeasurementSection = Field(default_factory=MeasurementSection)
+    activities: ActivitiesSection = Field(default_factory=ActivitiesSection)
     interventions: list[Intervention] = Field(default_factory=list)
     structure: Structure = Field(default_factory=Structure)
     calibration: Calibration = Field(default_factory=Calibration)
@@ -297,7 +307,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return path.strip(), parse_value(value.strip())
 
 
-def _schema_for(path: str) -> Any:
+def schema_for(path: str) -> Any:
     """Return the field info for a dotted path or raise ScenarioError naming the path."""
     cls: Any = Scenario
     parts = path.split(".")
@@ -316,7 +326,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     """Return a copy of raw scenario data with dotted-path overrides set."""
     out = copy.deepcopy(data)
     for path, value in overrides.items():
-        _schema_for(path)
+        schema_for(path)
         node = out
         parts = path.split(".")
         for part in parts[:-1]:
@@ -384,7 +394,7 @@ def load_scenario(
 
 def get_path(scenario: Scenario, path: str) -> Any:
     """Read the value at a dotted path of a scenario."""
-    _schema_for(path)
+    schema_for(path)
     node: Any = scenario
     for part in path.split("."):
         node = getattr(node, part)

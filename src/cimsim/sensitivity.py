@@ -323,7 +323,7 @@ class Comparison:
 
 def inside(out: Path, *parts: str) -> Path:
     """``out / parts``, refusing any path that would leave ``out`` (a hostile name)."""
-    from cimsim.runs.store import RunError
+    from cimsim.errors import RunError
 
     path = out.joinpath(*parts)
     if not path.resolve().is_relative_to(out.resolve()):
@@ -436,13 +436,13 @@ def _analyse(
             Y2 = Y if Y.ndim == 2 else Y[:, None]
             for r in range(Y2.shape[1]):
                 df[f"{outcome}_rep{r}"] = Y2[:, r]
-            from cimsim.store import write_csv
+            from cimsim.files import write_csv
 
             write_csv(inside(Path(out), f"outcomes_{name}.csv"), df)
     table = pd.concat(frames, ignore_index=True)
     comp = Comparison(method, outcome, table, results, warnings)
     if out is not None:  # the tables appear only once every run is done
-        from cimsim.store import write_csv
+        from cimsim.files import write_csv
 
         write_csv(out / "design.csv", pd.DataFrame(X, columns=problem["names"]))
         write_comparison(comp, out, replicates=replicates, n=n, seed=seed, steps=steps)
@@ -505,7 +505,7 @@ def write_comparison(
     comp: Comparison, out: Path, *, replicates: int, n: int, seed: int, steps: int | None
 ) -> None:
     """Write ``indices.csv``, the figure and ``report.md`` of a comparison."""
-    from cimsim.store import write_csv, write_text
+    from cimsim.files import write_csv, write_text
 
     write_csv(out / "indices.csv", comp.table)
     plot_comparison(comp, out)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 
-from cimsim.scenario import Scenario, ScenarioError
+from cimsim.errors import TooBig
+from cimsim.scenario import Scenario
 
 BYTES_PER_AGENT = 1_500
 """State arrays, a Mesa agent object and per-step temporaries, per stakeholder."""
@@ -19,10 +20,6 @@ BYTES_PER_TIE = 200
 """Tie columns, sorted keys and per-step temporaries, per tie."""
 BYTES_PER_VALUE = 8
 """One reporter value in a result table."""
-
-
-class TooBig(ScenarioError):
-    """A run or design that would not fit in memory (one line)."""
 
 
 def agents(scenario: Scenario) -> int:

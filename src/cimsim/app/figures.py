@@ -62,7 +62,7 @@ def _new_figure(size: tuple[float, float] = SIZE) -> Figure:
     return fig
 
 
-def _moving(fig: Figure, *artists) -> None:  # noqa: ANN002
+def _moving(fig: Figure, *artists) -> None:
     getattr(fig, _MOVING).extend(artists)
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from cimsim.app import assets
-from cimsim.scenario import ScenarioError
+from cimsim.errors import UserError
 
 SERVER_LIMITS = {
     "SOLARA_KERNEL_CULL_TIMEOUT": "2m",  # a closed tab's session (and model) goes after 2 min
@@ -67,7 +67,7 @@ def cmd_app(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if port_in_use(host, port):
-        raise ScenarioError(f"port {port} on {host} is in use; stop what holds it or use --port")
+        raise UserError(f"port {port} on {host} is in use; stop what holds it or use --port")
     if not is_loopback(host):
         print(
             f"cimsim: warning: --host {host} makes the app reachable from the network; "

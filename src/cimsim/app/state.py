@@ -22,6 +22,7 @@ from cimsim.model import CollectiveImpactModel
 from cimsim.network import to_networkx
 from cimsim.population import CITIZEN
 from cimsim.scenario import (
+    EVENTS,
     Intervention,
     Scenario,
     ScenarioError,
@@ -64,14 +65,8 @@ MAX_TIES = 1_000_000
 """Largest model the app builds (agents, ties): a few hundred MB per session at most."""
 
 EVENT_FIELDS: dict[str, tuple[str | None, float | int | None]] = {
-    "remove_backbone": (None, None),
-    "add_backbone": ("capacity", 0.7),
-    "change_funding": ("resources", 0.3),
-    "launch_measurement": ("indicators", 30),
-    "trust_shock": ("severity", 0.5),
-    "workshop": ("reach", 0.3),
-    "link_villages": ("reach", 0.3),
-    "champion_leaves": ("count", 1),
+    kind: cls.FORM
+    for kind, cls in sorted(EVENTS.items(), key=lambda kv: kv[0] != "remove_backbone")
 }
 """Event kind -> (its one adjustable field, default value) for the scheduling form."""
 

@@ -6,6 +6,8 @@ Skive); quoted phrases are the report's own.
 
 from __future__ import annotations
 
+from cimsim import scenario
+
 BUILDING_BLOCKS: dict[str, tuple[str, str]] = {
     "common_agenda": (
         "Common agenda",
@@ -81,17 +83,7 @@ PARAMETERS: dict[str, str] = {
 """Dotted parameter path -> explanation shown under its control."""
 
 EVENTS: dict[str, str] = {
-    "remove_backbone": "The backbone organisation is dissolved; partners must coordinate alone.",
-    "add_backbone": "A backbone organisation is set up (or restaffed) with this capacity.",
-    "change_funding": "Budgets change: resources take the new value (e.g. a funding cut).",
-    "launch_measurement": "A shared measurement system starts with this many indicators.",
-    "trust_shock": "A major partner withdraws publicly; trust is shaken by this severity.",
-    "workshop": "A participatory workshop (like Skive's Fremtidsbutikken) reaches this share.",
-    "link_villages": (
-        "A cross-village project (like Skive's Climate Ring) links engaged people of "
-        "different villages; this share of the engaged gets a new tie."
-    ),
-    "champion_leaves": "This many of the most influential champions leave the initiative.",
+    kind: " ".join((cls.__doc__ or kind).split()) for kind, cls in scenario.EVENTS.items()
 }
 """Event kind -> explanation shown in the scheduling form."""
 

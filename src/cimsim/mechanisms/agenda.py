@@ -39,14 +39,9 @@ def exchange_agenda(state: Initiative) -> None:
     bound = confidence_bound(state, t) + cal.meeting_widening * ties.mediated[idx]
     agree = np.abs(gap) < bound
     pull = cal.convergence * w * t * gap * agree
-    n = len(pop)
-    delta = np.bincount(u, weights=pull * cu, minlength=n) - np.bincount(
-        v, weights=pull * cv, minlength=n
-    )
+    delta = ties.node_sum(pull * cu, -(pull * cv), idx)
     # Hegselmann-Krause: average over the contacts within the bound (the others are ignored)
-    count = np.bincount(u, weights=cu * agree, minlength=n) + np.bincount(
-        v, weights=cv * agree, minlength=n
-    )
+    count = ties.node_sum(cu * agree, cv * agree, idx)
     pop.position += delta / np.maximum(count, 1)
     np.clip(pop.position, 0.0, 1.0, out=pop.position)
     state.agreed = agree

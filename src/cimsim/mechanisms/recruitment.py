@@ -44,7 +44,7 @@ def become_aware(state: Initiative) -> None:
     # contacts along the ties that count for each end (an organisation hears from its peers)
     at_u = eng[v] & ties.counts_u[idx]
     at_v = eng[u] & ties.counts_v[idx]
-    touched = np.bincount(u[at_u], minlength=n) + np.bincount(v[at_v], minlength=n)
+    touched = ties.node_sum(at_u, at_v, idx)  # engaged contacts per node
     p = 1.0 - (1.0 - cal.neighbour_awareness) ** touched
     draw = rng.random(n)
     reached = state.reached_by_broadcast | state.visited | pop.attended
@@ -64,14 +64,11 @@ def become_aware(state: Initiative) -> None:
 def champion_pull(state: Initiative) -> np.ndarray:
     """C_i: influence of champions tied to i (times trust) plus their public visibility."""
     pop, ties, cal = state.pop, state.ties, state.cal.recruitment
-    n = len(pop)
     champ = pop.champion & pop.engaged
     infl = pop.influence * champ
     hit = np.flatnonzero(champ[ties.u] | champ[ties.v])  # only ties to champions count
     u, v, t = ties.u[hit], ties.v[hit], ties.trust[hit]
-    direct = np.bincount(u, weights=infl[v] * t * ties.counts_u[hit], minlength=n) + np.bincount(
-        v, weights=infl[u] * t * ties.counts_v[hit], minlength=n
-    )
+    direct = ties.node_sum(infl[v] * t * ties.counts_u[hit], infl[u] * t * ties.counts_v[hit], hit)
     n0 = max(state.initial_champions, 1)
     visibility = cal.champion_visibility * infl[champ].sum() / n0
     return np.minimum(direct, 1.0) + visibility

@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 
 from cimsim import sizing
+from cimsim.errors import RunError
 from cimsim.indicators import REPORTERS
 from cimsim.runs.executors import ExecutorHandle, open_executor
-from cimsim.runs.store import ResultStore, RunError
+from cimsim.runs.store import ResultStore
 from cimsim.scenario import (
     Scenario,
     ScenarioError,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cimsim.scenario import ScenarioError
+from cimsim.errors import RunError, UserError
 
 
 class SerialExecutor(Executor):
@@ -34,7 +34,7 @@ class SerialExecutor(Executor):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as err:  # noqa: BLE001 - handed to the caller via the future
+        except BaseException as err:
             if isinstance(err, KeyboardInterrupt | SystemExit):
                 raise
             future.set_exception(err)
@@ -56,7 +56,7 @@ class ExecutorHandle:
         for close in self.closers:
             try:
                 close()
-            except Exception:  # noqa: BLE001 - best effort on shutdown
+            except Exception:
                 pass
         self.closers = []
 
@@ -65,7 +65,7 @@ class ExecutorHandle:
         for abort in self.aborters:
             try:
                 abort()
-            except Exception:  # noqa: BLE001 - best effort on shutdown
+            except Exception:
                 pass
         self.aborters = []
         self.close()
@@ -115,7 +115,7 @@ def _process_pool(workers: int | None) -> ExecutorHandle:
         pool.shutdown(wait=True, cancel_futures=True)
 
     def kill() -> None:
-        for proc in list((pool._processes or {}).values()):  # noqa: SLF001 - no public API
+        for proc in list((pool._processes or {}).values()):
             proc.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -136,13 +136,13 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
     try:
         from distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
-        raise ScenarioError("executor dask: the 'distributed' package is not installed") from None
+        raise UserError("executor dask: the 'distributed' package is not installed") from None
     if target == "local" or target.startswith("local:"):
         n = workers or _cpu_count()
         if target.startswith("local:"):
             text = target.split(":", 1)[1]
             if not text.isdigit() or int(text) < 1:
-                raise ScenarioError(f"executor dask:{target}: expected local:N with N >= 1")
+                raise UserError(f"executor dask:{target}: expected local:N with N >= 1")
             n = int(text)
         cluster = LocalCluster(
             n_workers=n,
@@ -156,7 +156,7 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
     if target.startswith(("tcp://", "tls://")):
         host = target.split("://", 1)[1]
         if not host or host.startswith(":"):
-            raise ScenarioError(f"executor dask:{target}: expected {target[:6]}HOST:PORT")
+            raise UserError(f"executor dask:{target}: expected {target[:6]}HOST:PORT")
         # a lost scheduler is reported by the engine in one line; Dask's own log of its
         # reconnection attempts would only repeat it
         logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
@@ -165,18 +165,18 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
         try:
             client = Client(target, timeout="10s")
         except (OSError, TimeoutError, ValueError, TypeError) as err:
-            raise ScenarioError(f"executor dask:{target}: cannot connect ({err})") from None
+            raise RunError(f"executor dask:{target}: cannot connect ({err})") from None
         wait = float(os.environ.get("CIMSIM_DASK_WAIT", DASK_WAIT))
         try:
             client.wait_for_workers(1, timeout=wait)
         except (TimeoutError, OSError):
             client.close()
-            raise ScenarioError(
+            raise RunError(
                 f"executor dask:{target}: no worker joined the scheduler within {wait:g} s "
                 "(start workers, or set CIMSIM_DASK_WAIT to wait longer)"
             ) from None
         return _dask_handle(client, [client.close], f"dask {target}")
-    raise ScenarioError(
+    raise UserError(
         f"executor dask:{target}: expected dask:local, dask:local:N, dask:tcp://HOST:PORT "
         "or dask:tls://HOST:PORT"
     )
@@ -199,14 +199,14 @@ def _check_tls(target: str) -> None:
     if "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY" in unset and security.tls_client_cert:
         unset.remove("DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY")  # key inside the cert file
     if unset:
-        raise ScenarioError(
+        raise UserError(
             f"executor dask:{target}: TLS needs certificates; set {', '.join(unset)} "
             "(or distributed.comm.tls in Dask's configuration)"
         )
     for attr in TLS_SETTINGS:
         path = getattr(security, attr, None)
         if path and not Path(path).is_file():
-            raise ScenarioError(f"executor dask:{target}: {attr} {path}: no such file")
+            raise UserError(f"executor dask:{target}: {attr} {path}: no such file")
 
 
 def open_executor(spec: Any = "processes", workers: int | None = None) -> ExecutorHandle:
@@ -220,17 +220,15 @@ def open_executor(spec: Any = "processes", workers: int | None = None) -> Execut
     if hasattr(spec, "get_executor") and hasattr(spec, "nthreads"):
         return _dask_handle(spec, [], "dask client")
     if not isinstance(spec, str):
-        raise ScenarioError(
-            f"executor {spec!r}: expected serial, processes, dask:... or an Executor"
-        )
+        raise UserError(f"executor {spec!r}: expected serial, processes, dask:... or an Executor")
     if workers is not None and workers < 1:
-        raise ScenarioError(f"workers {workers}: expected a number >= 1")
+        raise UserError(f"workers {workers}: expected a number >= 1")
     if spec == "serial":
         return ExecutorHandle(SerialExecutor(), 1, "serial")
     if spec == "processes":
         return _process_pool(workers)
     if spec.startswith("dask:"):
         return _dask(spec[len("dask:") :], workers)
-    raise ScenarioError(
+    raise UserError(
         f"executor '{spec}': expected serial, processes, dask:local[:N] or dask:tcp://HOST:PORT"
     )

@@ -35,15 +35,11 @@ except ImportError:  # pragma: no cover - Windows
 
 import pandas as pd
 
-from cimsim.scenario import ScenarioError
-from cimsim.store import atomic_write, write_json, write_parquet
+from cimsim.errors import RunError
+from cimsim.files import atomic_write, write_json, write_parquet
 
 IDENTITY = ("scenario_name", "scenario", "design", "replicates", "root_seed", "steps", "series")
 """Manifest fields that define an experiment; a folder only resumes the same experiment."""
-
-
-class RunError(ScenarioError):
-    """A mistake in a design or an output folder (one line; the CLI exits with status 2)."""
 
 
 def _canonical(value: Any) -> Any:
@@ -184,7 +180,7 @@ class ResultStore:
             if len(fields) == 5 and not hashlib.sha256(data).hexdigest().startswith(fields[4]):
                 raise ValueError("checksum mismatch (the file was changed or damaged)")
             return pd.read_parquet(io.BytesIO(data), columns=columns)
-        except Exception as err:  # noqa: BLE001 - a damaged part is re-run, not fatal
+        except Exception as err:
             warnings.warn(f"ignoring unreadable part {path.name}: {err}", stacklevel=2)
             return None
 
@@ -214,7 +210,7 @@ class ResultStore:
 
     def write_tables(self, finals: pd.DataFrame, series: pd.DataFrame | None) -> None:
         """Write finals.parquet, finals.csv and series.parquet atomically."""
-        from cimsim.store import write_csv
+        from cimsim.files import write_csv
 
         write_parquet(self.out / "finals.parquet", finals)
         write_csv(self.out / "finals.csv", finals)

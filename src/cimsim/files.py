@@ -115,3 +115,11 @@ def write_run(out: Path, model: Any, seed: int, steps: int) -> None:
         out / RUN_MARKER,
         {"scenario": model.spec.name, "seed": seed, "steps": steps, "cimsim": cimsim.__version__},
     )
+
+
+def check_out(out: str | Path | None) -> None:
+    """Refuse an ``--out`` that exists and is not a folder (one line, before any run)."""
+    from cimsim.errors import UserError
+
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise UserError(f"--out {out}: exists and is not a folder")

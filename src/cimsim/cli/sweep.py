@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cimsim.scenario import ScenarioError, load_scenario, parse_assignment, parse_value
+from cimsim.errors import ScenarioError, UserError
+from cimsim.runs.options import ExecutionOptions
+from cimsim.scenario import load_scenario, parse_assignment, parse_value, schema_for
 
 
 def _split_values(text: str) -> list[str]:
@@ -35,9 +37,6 @@ def _split_values(text: str) -> list[str]:
 
 def parse_grid(texts: list[str]) -> dict[str, list[Any]]:
     """Parse ``--grid PATH=v1,v2`` options into ``{path: [values]}`` (one-line errors)."""
-    from cimsim.cli import UserError
-    from cimsim.scenario import _schema_for
-
     grid: dict[str, list[Any]] = {}
     for text in texts:
         if "=" not in text:
@@ -46,7 +45,7 @@ def parse_grid(texts: list[str]) -> dict[str, list[Any]]:
             )
         path, values = (s.strip() for s in text.split("=", 1))
         try:
-            _schema_for(path)
+            schema_for(path)
         except ScenarioError as err:
             raise UserError(f"--grid {path}: {err}") from None
         if path in grid:
@@ -56,27 +55,6 @@ def parse_grid(texts: list[str]) -> dict[str, list[Any]]:
             raise UserError(f"--grid {path}: empty list of values")
         grid[path] = [parse_value(v) for v in items]
     return grid
-
-
-def executor_from_args(args: argparse.Namespace) -> tuple[Any, int | None]:
-    """The executor spec and worker count chosen by ``--serial``, ``--workers``, ``--dask``."""
-    from cimsim.cli import UserError
-
-    dask = getattr(args, "dask", None)
-    serial = getattr(args, "serial", False)
-    workers = getattr(args, "workers", None)
-    if dask and serial:
-        raise UserError("--serial and --dask exclude each other")
-    if dask:
-        target = dask if dask.startswith(("local", "tcp://", "tls://")) else None
-        if target is None:
-            raise UserError(
-                f"--dask {dask}: expected local, local:N, tcp://HOST:PORT or tls://HOST:PORT"
-            )
-        return f"dask:{target}", workers
-    if serial:
-        return "serial", None
-    return "processes", workers
 
 
 def summary_table(finals: Any, paths: list[str]) -> str:
@@ -113,7 +91,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = parse_grid(args.grid or [])
     out = Path(args.out)
     base = load_scenario(args.scenario, overrides)
-    executor, workers = executor_from_args(args)
+    options = ExecutionOptions.from_args(args)
     res = run_design(
         base,
         make_grid(grid),
@@ -121,10 +99,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         root_seed=args.seed,
         steps=args.steps,
         out=out,
-        executor=executor,
-        workers=workers,
-        batch_size=args.batch_size,
         progress=True,
+        **options.kwargs(),
     )
     steps = res.manifest["steps"]
     print(
@@ -136,18 +112,3 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(summary_table(res.finals, list(grid)))
     print(f"results written to {out}/ (finals.parquet, finals.csv, series.parquet, manifest.json)")
     return 0
-
-
-try:
-    from cimsim.runs.analysis_commands import cmd_experiment, cmd_sensitivity  # noqa: E402,F401
-except ImportError:  # pragma: no cover - written by another part of the project
-
-    def cmd_sensitivity(args: argparse.Namespace) -> int:  # noqa: D103
-        from cimsim.cli import UserError
-
-        raise UserError("sensitivity is not available in this build")
-
-    def cmd_experiment(args: argparse.Namespace) -> int:  # noqa: D103
-        from cimsim.cli import UserError
-
-        raise UserError("experiment is not available in this build")

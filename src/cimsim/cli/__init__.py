@@ -1,0 +1,167 @@
+"""The command line: ``cimsim scenarios | run | compare | sweep | sensitivity | experiment | app``.
+
+User mistakes (a bad scenario file, an unknown scenario or parameter, a bad value) are
+:class:`cimsim.errors.CimsimError`: they exit with status 2 and one line on stderr, never
+a traceback, and write no output files. Each command lives in its own module of this
+package, imported only when it runs, so ``cimsim --help`` starts at once; nothing outside
+this package imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from cimsim.errors import CimsimError
+from cimsim.runs.options import ExecutionOptions
+
+EXIT_USAGE = 2
+
+
+def _int_at_least(minimum: int, maximum: int | None = None):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"expected a number <= {maximum:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+_nonneg_int = _int_at_least(0)
+_pos_int = _int_at_least(1)
+_steps = _int_at_least(1, 10_000)  # the schema's limit on a scenario's months
+
+
+def _command(module: str, func: str):
+    """The function ``func`` of ``cimsim.cli.<module>``, imported when the command runs."""
+
+    def call(args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"cimsim.cli.{module}"), func)(args)
+
+    return call
+
+
+# ------------------------------------------------------------------ parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (``cimsim: error: ...``)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"cimsim: error: {self.prog.removeprefix('cimsim ')}: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cimsim`` command."""
+    parser = _Parser(
+        prog="cimsim", description="Agent-based simulation of collective impact initiatives."
+    )
+    parser.add_argument("--version", action="version", version="cimsim 0.1.0")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    p = sub.add_parser("scenarios", help="list the bundled scenarios")
+    p.set_defaults(func=_command("run", "cmd_scenarios"))
+
+    p = sub.add_parser("run", help="run one scenario")
+    p.add_argument("scenario", help="a bundled scenario name or a path to a TOML file")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    p.add_argument("--steps", type=_steps, default=None, help="months (default: scenario's)")
+    p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a parameter")
+    p.add_argument("--out", default=None, metavar="DIR", help="write time series (CSV, Parquet)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_command("run", "cmd_run"))
+
+    p = sub.add_parser("compare", help="each case with and without its backbone (main job)")
+    p.add_argument("scenarios", nargs="*", help="scenario names (default: all bundled)")
+    p.add_argument("--replicates", type=_pos_int, default=10, help="seeds per cell (default 10)")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
+    p.add_argument("--steps", type=_steps, default=None, help="months (default: scenario's)")
+    ExecutionOptions.add_arguments(p)
+    p.set_defaults(func=_command("run", "cmd_compare"))
+
+    p = sub.add_parser("sweep", help="run a grid of parameter settings with replicates")
+    p.add_argument("scenario")
+    p.add_argument("--grid", action="append", required=True, metavar="PATH=v1,v2,...")
+    p.add_argument("--replicates", type=_pos_int, default=10)
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
+    p.add_argument("--steps", type=_steps, default=None)
+    p.add_argument("--set", action="append", metavar="PATH=VALUE")
+    p.add_argument("--out", required=True, metavar="DIR")
+    ExecutionOptions.add_arguments(p)
+    p.set_defaults(func=_command("sweep", "cmd_sweep"))
+
+    p = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity analysis (SALib)")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
+    p.add_argument("--param", action="append", required=True, metavar="PATH=LO:HI")
+    p.add_argument("--n", type=_pos_int, default=64, help="base sample size")
+    p.add_argument("--replicates", type=_pos_int, default=2)
+    p.add_argument("--outcome", default="impact")
+    p.add_argument("--seed", type=_nonneg_int, default=0)
+    p.add_argument("--steps", type=_steps, default=None)
+    p.add_argument("--out", required=True, metavar="DIR")
+    ExecutionOptions.add_arguments(p)
+    p.set_defaults(func=_command("sensitivity", "cmd_sensitivity"))
+
+    p = sub.add_parser("experiment", help="run a named experiment from experiments/")
+    p.add_argument("name")
+    p.add_argument("--quick", action="store_true", help="small sizes (well under a minute)")
+    p.add_argument("--out", default=None, metavar="DIR")
+    ExecutionOptions.add_arguments(p)
+    p.set_defaults(func=_command("experiment", "cmd_experiment"))
+
+    p = sub.add_parser("app", help="serve the browser interface (Solara)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=_int_at_least(1, 65535), default=8765)
+    p.add_argument(
+        "--max-sessions",
+        type=_int_at_least(1, 1000),
+        default=32,
+        help="most browser sessions at once (each holds up to two models; default 32)",
+    )
+    p.set_defaults(func=_command("app", "cmd_app"))
+    return parser
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwind like Ctrl+C, so workers and folders are cleaned up."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cimsim`` console script."""
+    import signal
+    import threading
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return int(args.func(args) or 0)
+    except CimsimError as err:
+        print(f"cimsim: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except Terminated:
+        print("cimsim: terminated", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print("cimsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
