@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import SEEDS
+from helpers import SEEDS, replicate
 from scipy import stats
 
 import cimsim
@@ -24,16 +24,12 @@ from cimsim.scenario import ScenarioError
 CASES = ("malmo", "mechelen", "skive")
 
 
-def _final(name: str, overrides: dict, seed: int, months: int = 120) -> dict[str, float]:
-    model = cimsim.CollectiveImpactModel(cimsim.load_scenario(name, overrides), rng=seed)
-    model.run_for(months)
-    return dict(model.latest)
-
-
 @cache
 def finals(name: str, items: tuple = (), seeds: tuple = SEEDS, months: int = 120) -> pd.DataFrame:
-    """Final reporters of one condition over seeds (``items`` are (path, value) pairs)."""
-    return pd.DataFrame([_final(name, dict(items), s, months) for s in seeds])
+    """Final reporters of one condition over seeds (``items`` are (path, value) pairs), run
+    on the run engine's processes."""
+    runs = replicate(name, dict(items), months=months, seeds=tuple(seeds))
+    return pd.DataFrame([run.iloc[-1].to_dict() for run in runs])
 
 
 def _finer(name: str, factor: int) -> tuple:
@@ -138,14 +134,16 @@ def test_skive_coordination_groups_mobilise_neighbours() -> None:
 def test_launching_measurement_raises_what_the_groups_achieve() -> None:
     base = [e.model_dump() for e in cimsim.load_scenario("skive").interventions]
     launch = base + [{"month": 24, "kind": "launch_measurement"}]
-    seeds = range(20)  # a difference of differences: twice the usual replicates
+    seeds = tuple(range(20))  # a difference of differences: twice the usual replicates
+
+    def impact(overrides: dict) -> np.ndarray:
+        return np.array([r["impact"].iloc[-1] for r in replicate("skive", overrides, seeds=seeds)])
+
     effect = {}
     for label, events in (("without", base), ("with", launch)):
-        on = [_final("skive", {"interventions": events}, s) for s in seeds]
-        off = [
-            _final("skive", {"interventions": events, "backbone.enabled": False}, s) for s in seeds
-        ]
-        effect[label] = np.array([a["impact"] - b["impact"] for a, b in zip(on, off, strict=True)])
+        on = impact({"interventions": events})
+        off = impact({"interventions": events, "backbone.enabled": False})
+        effect[label] = on - off
     assert stats.ttest_rel(effect["with"], effect["without"], alternative="greater").pvalue < 0.01
 
 
@@ -262,8 +260,8 @@ def test_every_calibration_constant_has_a_plausible_range_holding_its_default() 
 
 
 def test_calibration_constants_change_the_model_and_are_validated() -> None:
-    base = _final("malmo", {}, 0, 24)
-    more = _final("malmo", {"calibration.recruitment.social_weight": 4.0}, 0, 24)
+    base = finals("malmo", (), (0,), 24).iloc[0]
+    more = finals("malmo", (("calibration.recruitment.social_weight", 4.0),), (0,), 24).iloc[0]
     assert more["participation"] != base["participation"]
     with pytest.raises(ScenarioError, match="calibration.recruitment.engage_rate"):
         cimsim.load_scenario("malmo", {"calibration.recruitment.engage_rate": 1.5})
