@@ -169,3 +169,50 @@ def test_scenario_guide_tables_every_calibration_constant() -> None:
         for name in info.annotation.model_fields:
             assert f"`calibration.{section}.{name}`" in guide, f"calibration.{section}.{name}"
     assert "`structure.urgency`" in guide
+
+
+def test_a_plan_file_can_start_from_a_base(tmp_path) -> None:
+    from cimsim.scenario import load_scenario
+
+    plan = tmp_path / "late.toml"
+    plan.write_text(
+        'base = "mechelen"\nname = "late"\n[backbone]\nenabled = false\n'
+        '[[interventions]]\nkind = "add_backbone"\nmonth = 24\n'
+    )
+    late, city = load_scenario(plan), load_scenario("mechelen")
+    assert late.name == "late" and not late.backbone.enabled
+    assert late.backbone.form == city.backbone.form == "split"  # tables merge field by field
+    assert late.population == city.population and late.settings == city.settings
+    assert [e.kind for e in late.interventions] == ["add_backbone"]
+    child = tmp_path / "child.toml"  # a relative base and a chain
+    child.write_text('base = "late.toml"\nname = "child"\n[settings]\ninitial_trust = 0.2\n')
+    assert load_scenario(child).backbone.enabled is False
+    assert load_scenario(child).settings.initial_trust == 0.2
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('base = "atlantis"\n', "base: unknown scenario 'atlantis'"),
+        ('base = "loop.toml"\n', "cycle"),
+        ("base = 3\n", "base: expected a scenario name"),
+        ('base = "mechelen"\n[backbone]\ncolour = "red"\n', "backbone.colour: unknown field"),
+    ],
+)
+def test_a_bad_base_is_one_line_naming_the_file(tmp_path, text: str, fragment: str) -> None:
+    from cimsim.scenario import load_scenario
+
+    path = tmp_path / "loop.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match="loop.toml") as err:
+        load_scenario(path)
+    assert fragment in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path) -> None:
+    from cimsim.scenario import load_scenario
+
+    path = tmp_path / "latin.toml"
+    path.write_bytes('title = "Malmö"\n'.encode("latin-1"))
+    with pytest.raises(ScenarioError, match="latin.toml: not UTF-8"):
+        load_scenario(path)

@@ -366,8 +366,56 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {err.start}); save the file as UTF-8"
+        ) from None
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read: {err.strerror}") from None
+
+
+MAX_BASE_DEPTH = 8
+"""How many ``base`` files a scenario may stand on (a chain, not a cycle)."""
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: tables merge key by key, everything else (values,
+    lists such as ``interventions``) is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_scenario_file(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A scenario file's data, on top of its ``base`` if it names one.
+
+    ``base = "mechelen"`` (a bundled name) or ``base = "city.toml"`` (a path relative to
+    this file) starts from that scenario; this file's tables then change it field by
+    field, and its lists (``interventions``, ``activities.areas``) replace the base's.
+    """
+    data = read_toml(path)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str) or not base:
+        raise ScenarioError(
+            f"{path}: base: expected a scenario name or a .toml path (got {base!r})"
+        )
+    here = path.resolve()
+    if here in _chain or len(_chain) >= MAX_BASE_DEPTH:
+        raise ScenarioError(f"{path}: base: {base!r} makes a cycle or a chain deeper than 8")
+    target: str | Path = base
+    if base.endswith(".toml") and not Path(base).is_absolute():
+        target = path.parent / base
+    try:
+        base_path = _resolve(target)
+    except ScenarioError as err:
+        raise ScenarioError(f"{path}: base: {err}") from None
+    return _merge(read_scenario_file(base_path, (*_chain, here)), data)
 
 
 def load_scenario(
@@ -384,7 +432,7 @@ def load_scenario(
         source = f"<scenario {name_or_path.name}>"
     else:
         path = _resolve(name_or_path)
-        data = read_toml(path)
+        data = read_scenario_file(path)
         source = str(path)
     if overrides:
         data = apply_overrides(data, overrides)

@@ -29,7 +29,7 @@ from cimsim.scenario import (
     apply_overrides,
     bundled_scenarios,
     get_path,
-    read_toml,
+    read_scenario_file,
     validate,
 )
 
@@ -160,7 +160,7 @@ class Session:
         if scenario not in bundled:
             raise ScenarioError(f"unknown scenario '{scenario}' (bundled: {', '.join(bundled)})")
         self.scenario_name = scenario
-        self.base: dict[str, Any] = read_toml(bundled[scenario])
+        self.base: dict[str, Any] = read_scenario_file(bundled[scenario])
         self.source = scenario
         self.overrides: dict[str, Any] = {}
         self.seed = seed
@@ -197,7 +197,7 @@ class Session:
         bundled = bundled_scenarios()
         if name not in bundled:
             raise ScenarioError(f"unknown scenario '{name}' (bundled: {', '.join(bundled)})")
-        self._switch(read_toml(bundled[name]), name, name)
+        self._switch(read_scenario_file(bundled[name]), name, name)
 
     def load_toml_text(self, text: str | bytes, filename: str = "uploaded.toml") -> None:
         """Switch to a user's scenario given as TOML text; raise ScenarioError if it is bad

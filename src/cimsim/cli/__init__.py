@@ -89,6 +89,33 @@ def build_parser() -> argparse.ArgumentParser:
     ExecutionOptions.add_arguments(p)
     p.set_defaults(func=_command("run", "cmd_compare"))
 
+    p = sub.add_parser(
+        "compare-plans",
+        help="compare launch plans: each plan minus the first, paired by seed",
+        description="Run every plan (a scenario name or TOML file) with the same replicate "
+        "seeds and print, at milestone months, each plan's mean difference from the first "
+        "plan with a 95%% confidence interval.",
+    )
+    p.add_argument("plans", nargs="+", metavar="PLAN", help="scenario names or TOML files")
+    p.add_argument("--replicates", type=_pos_int, default=20, help="seeds per plan (default 20)")
+    p.add_argument(
+        "--months",
+        default=None,
+        metavar="M,M,...",
+        help="milestone months (default 24,60,120 up to the plans' length)",
+    )
+    p.add_argument(
+        "--outcome",
+        action="append",
+        metavar="NAME",
+        help="reporter to compare (repeatable; default: the eight headline ones)",
+    )
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", default=None, metavar="DIR", help="write tables and a figure")
+    ExecutionOptions.add_arguments(p)
+    p.set_defaults(func=_command("plans", "cmd_compare_plans"))
+
     p = sub.add_parser("sweep", help="run a grid of parameter settings with replicates")
     p.add_argument("scenario")
     p.add_argument("--grid", action="append", required=True, metavar="PATH=v1,v2,...")

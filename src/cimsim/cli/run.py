@@ -11,7 +11,7 @@ from typing import Any
 
 from cimsim.errors import UserError
 from cimsim.runs.options import ExecutionOptions
-from cimsim.scenario import bundled_scenarios, load_scenario, parse_assignment, read_toml
+from cimsim.scenario import bundled_scenarios, load_scenario, parse_assignment, read_scenario_file
 
 
 def overrides_from(pairs: list[str] | None) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         return 1
     width = max(len(n) for n in found)
     for name, path in found.items():
-        data = read_toml(path)
+        data = read_scenario_file(path)
         print(f"{name:<{width}}  {data.get('description', data.get('title', ''))}")
     return 0
 
