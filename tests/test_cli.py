@@ -12,6 +12,7 @@ import pytest
 
 from cimsim import REPORTERS
 from cimsim.cli import main
+from cimsim.indicators import CORE
 
 SMALL = ["--set", "population.citizens=300", "--set", "population.businesses=20"]
 
@@ -85,13 +86,28 @@ def test_python_dash_m_and_console_script_agree() -> None:
 def test_compare_prints_one_table_with_and_without_backbone(capsys) -> None:
     assert main(["compare", "--replicates", "2", "--steps", "6"]) == 0
     out = capsys.readouterr().out
-    rows = [
-        line
-        for line in out.splitlines()
-        if line.split()[:1] in (["malmo"], ["mechelen"], ["skive"])
-    ]
-    assert len(rows) == 9  # 3 cases x (with, without) + 3 effect lines
-    assert "impact" in out and "backbone" in out
+    assert "Final month (malmo month 6, mechelen month 6, skive month 6)" in out
+    header = next(line for line in out.splitlines() if line.startswith("outcome"))
+    assert header.split()[1:] == [w for n in ("malmo", "mechelen", "skive")
+                                  for w in (n, "with", n, "without")]  # fmt: skip
+    rows = [line.split()[0] for line in out.splitlines() if line.split()[:1]]
+    for name in CORE:  # whole names, one row each
+        assert rows.count(name) == 1
+    effects = [line for line in out.splitlines() if line.startswith("  ") and "[" in line]
+    assert [e.split()[0] for e in effects] == ["malmo", "mechelen", "skive"]
+
+
+def test_compare_json(capsys) -> None:
+    assert main(["compare", "skive", "--replicates", "3", "--steps", "12", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["final_month"] == {"skive": 12} and len(data["results"]) == 2 * len(CORE)
+    effect = next(e for e in data["effects"] if e["outcome"] == "impact")
+    with_, without = (
+        next(r["mean"] for r in data["results"] if r["outcome"] == "impact" and r["backbone"] is b)
+        for b in (True, False)
+    )
+    assert effect["mean"] == pytest.approx(with_ - without)
+    assert effect["ci_low"] <= effect["mean"] <= effect["ci_high"]
 
 
 @pytest.mark.parametrize(
@@ -152,3 +168,50 @@ def test_result_files_get_the_usual_mode(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 in (0o644, 0o666 & ~old)
+
+
+def test_params_lists_every_path_with_its_range_and_meaning(capsys) -> None:
+    code, out, _ = in_process(capsys, "params", "skive", "--json")
+    assert code == 0
+    rows = {r["path"]: r for r in json.loads(out)}
+    assert len(rows) > 140 and "calibration.recruitment.engage_rate" in rows
+    assert rows["population.villages"]["value"] == 8  # the scenario's value, not the default
+    assert rows["backbone.capacity"]["range"] == "[0, 1]" and rows["backbone.capacity"]["meaning"]
+    assert all(r["meaning"] for r in rows.values())
+    code, out, _ = in_process(capsys, "params", "--grep", "urgency")
+    lines = out.strip().splitlines()
+    assert lines[0].split()[:4] == ["path", "type", "range", "default"]
+    assert all("urgency" in line.lower() for line in lines[1:]) and len(lines) > 3
+
+
+def test_events_are_appended_checked_and_warned_about(capsys) -> None:
+    args = ["run", "skive", "--steps", "6", "--json", *SMALL, "--set", "population.villages=8"]
+    code, out, err = in_process(capsys, *args, "--event", "month=3,kind=trust_shock",
+                                "--event", "month=20,kind=add_backbone")  # fmt: skip
+    assert code == 0 and json.loads(out)["steps"] == 6
+    assert "add_backbone at month 20 is after the run's last month (6)" in err
+    code, _, err = in_process(capsys, *args, "--set", "interventions=[]")
+    assert code == 0 and "replaces the 3 event(s) skive schedules" in err
+    code, _, err = in_process(
+        capsys, *args, "--set", 'interventions=[{month=2,kind="workshop",village=9}]'
+    )
+    assert (  # the warning, then the error
+        code == 2 and "village 9 does not exist" in err and err.count("\n") == 2
+    )  # warning + error
+    for bad, fragment in (("month=2,kind=fly", "unknown kind 'fly'"), ("month=2", "needs kind")):
+        code, _, err = in_process(capsys, *args, "--event", bad)
+        assert code == 2 and fragment in err
+
+
+def test_an_appended_event_changes_the_run(capsys) -> None:
+    base = ["run", "malmo", "--steps", "24", "--json", *SMALL]
+    _, plain, _ = in_process(capsys, *base)
+    _, shocked, _ = in_process(capsys, *base, "--event", "month=6,kind=trust_shock,severity=1.0")
+    assert json.loads(shocked)["final"]["trust"] < json.loads(plain)["final"]["trust"]
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    proc = subprocess.run(
+        f"{sys.executable} -m cimsim params | head -1", shell=True, capture_output=True, text=True
+    )
+    assert proc.stdout.startswith("path") and proc.stderr == ""

@@ -40,7 +40,7 @@ REPORTERS = (
         "aware",
         "commitment",
         "urgency",
-        "resources",
+        "reserves",
         "fatigue",
         "dropout",
         "burnout",
@@ -147,7 +147,7 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
         aware=float(by_sector(pop.engagement >= 1)[present].mean()) if n else 0.0,
         commitment=_weighted_mean(pop.commitment, cap_eng),
         urgency=float(state.urgency),
-        resources=float(np.minimum(pop.reserve / state.cal.population.initial_reserve, 1.0).mean())
+        reserves=float(np.minimum(pop.reserve / state.cal.population.initial_reserve, 1.0).mean())
         if n
         else 0.0,
         fatigue=_weighted_mean(pop.fatigue, cap_eng),

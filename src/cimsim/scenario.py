@@ -252,6 +252,13 @@ class Scenario(_Section):
         pop = self.population
         if pop.government + pop.citizens + pop.businesses + pop.civil_society < 2:
             raise ValueError("a scenario needs at least two stakeholders")
+        for i, event in enumerate(self.interventions):
+            village = getattr(event, "village", None)
+            if village is not None and village >= pop.villages:
+                raise ValueError(
+                    f"interventions.{i}.village: village {village} does not exist (villages "
+                    f"are numbered 0 to {pop.villages - 1})"
+                )
         return self
 
 
@@ -340,14 +347,15 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
 def _format_error(source: str, err: ValidationError) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "tagged")))
-    loc = loc or "(top level)"
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown field"
     got = first.get("input")
     shown = "" if isinstance(got, dict | list) or first["type"] == "missing" else f" (got {got!r})"
     more = len(err.errors()) - 1
     tail = f" [+{more} more]" if more else ""
+    if not loc:  # a check across fields: its message names the fields
+        return f"{source}: {msg}{tail}"
     return f"{source}: {loc}: {msg}{shown}{tail}"
 
 
@@ -467,3 +475,120 @@ def numeric_parameters(scenario: Scenario | None = None) -> dict[str, tuple[floa
             if (lo, hi) == (0.0, 1.0):
                 out[f"{section}.{name}"] = (0.0, 1.0)
     return out
+
+
+def _bounds(info: Any) -> str:
+    lo = hi = None
+    lo_open = hi_open = False
+    for meta in info.metadata:
+        if getattr(meta, "ge", None) is not None:
+            lo = meta.ge
+        if getattr(meta, "gt", None) is not None:
+            lo, lo_open = meta.gt, True
+        if getattr(meta, "le", None) is not None:
+            hi = meta.le
+        if getattr(meta, "lt", None) is not None:
+            hi, hi_open = meta.lt, True
+    if lo is None and hi is None:
+        return ""
+    left = "(" if lo_open or lo is None else "["
+    right = ")" if hi_open or hi is None else "]"
+    low = "-inf" if lo is None else f"{lo:,}" if isinstance(lo, int) else f"{lo:g}"
+    high = "inf" if hi is None else f"{hi:,}" if isinstance(hi, int) else f"{hi:g}"
+    return f"{left}{low}, {high}{right}"
+
+
+def _type_name(annotation: Any) -> str:
+    """A short name: ``float``, ``int or none``, ``list of numbers``, ``'a' | 'b'``."""
+    if isinstance(annotation, type):
+        return annotation.__name__
+    args = get_args(annotation)
+    literal = [a for a in args if isinstance(a, str)]
+    if literal:
+        return " | ".join(repr(a) for a in literal)
+    if "list" in str(annotation):
+        text = "list of numbers" if "float" in str(annotation) else "list"
+    else:
+        text = " or ".join(a.__name__ for a in args if isinstance(a, type) and a is not type(None))
+    return text + (" or none" if type(None) in args else "")
+
+
+def describe_parameters(scenario: Scenario | None = None) -> list[dict[str, Any]]:
+    """Every dotted path a scenario (or ``--set``, ``--grid``) may set: its type, range,
+    value (the scenario's, else the default) and one line of meaning."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(cls: Any, node: Any, prefix: str) -> None:
+        for name, info in cls.model_fields.items():
+            annotation = info.annotation
+            value = (
+                getattr(node, name)
+                if node is not None
+                else info.get_default(call_default_factory=True)
+            )
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, value, f"{prefix}{name}.")
+                continue
+            if isinstance(value, BaseModel):
+                value = value.model_dump(mode="json")
+            elif isinstance(value, list):
+                value = [
+                    v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value
+                ]
+            kind_text = _type_name(info.annotation)
+            if f"{prefix}{name}" == "interventions":
+                kind_text = "list of events"
+            rows.append(
+                {
+                    "path": f"{prefix}{name}",
+                    "type": kind_text,
+                    "range": _bounds(info),
+                    "value": value,
+                    "meaning": " ".join((info.description or _MEANINGS.get(name, "")).split()),
+                }
+            )
+
+    walk(Scenario, scenario, "")
+    return rows
+
+
+def _plain_value(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+_MEANINGS = {
+    "title": "full title",
+    "description": "one line, shown by `cimsim scenarios`",
+    "interventions": "timed events; kinds: " + ", ".join(EVENTS),
+}
+
+
+def parse_event(text: str) -> dict[str, Any]:
+    """Parse ``--event month=24,kind=add_backbone,capacity=0.5`` into an event table."""
+    event: dict[str, Any] = {}
+    for item in (i.strip() for i in text.split(",")):
+        if not item:
+            continue
+        if "=" not in item:
+            raise ScenarioError(
+                f"--event {text}: expected KEY=VALUE,... e.g. month=24,kind=add_backbone"
+            )
+        key, value = (p.strip() for p in item.split("=", 1))
+        event[key] = parse_value(value)
+    if "kind" not in event or "month" not in event:
+        raise ScenarioError(f"--event {text}: needs kind=... and month=...")
+    if event["kind"] not in EVENTS:
+        raise ScenarioError(
+            f"--event {text}: unknown kind {event['kind']!r} (kinds: {', '.join(EVENTS)})"
+        )
+    return event
+
+
+def late_events(scenario: Scenario, steps: int) -> list[str]:
+    """Warnings for events scheduled after a run's last month (they never fire)."""
+    return [
+        f"event {e.kind} at month {e.month} is after the run's last month ({steps}); "
+        "it will not fire"
+        for e in scenario.interventions
+        if e.month > steps
+    ]

@@ -59,6 +59,13 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _experiment_names() -> list[str]:
+    """Names of the experiment scripts (a folder listing: nothing is imported)."""
+    from cimsim.experiment import list_experiments
+
+    return list(list_experiments())
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cimsim`` command."""
     parser = _Parser(
@@ -72,11 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the bundled scenarios")
     p.set_defaults(func=_command("run", "cmd_scenarios"))
 
+    p = sub.add_parser(
+        "params",
+        help="list every parameter: dotted path, type, range, value, meaning",
+        description="Every dotted path a scenario file, --set or --grid may set, with its "
+        "type, its allowed range, its value (the scenario's, or the default) and its meaning.",
+    )
+    p.add_argument("scenario", nargs="?", help="show this scenario's values (default: defaults)")
+    p.add_argument("--grep", metavar="TEXT", help="only parameters whose path or meaning has TEXT")
+    p.add_argument("--json", action="store_true", help="print one JSON list")
+    p.set_defaults(func=_command("params", "cmd_params"))
+
     p = sub.add_parser("run", help="run one scenario")
     p.add_argument("scenario", help="a bundled scenario name or a path to a TOML file")
     p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
     p.add_argument("--steps", type=_steps, default=None, help="months (default: scenario's)")
     p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a parameter")
+    p.add_argument("--event", action="append", metavar="month=M,kind=K[,FIELD=V]",
+                   help="add a timed event to the scenario's own (repeatable)")  # fmt: skip
     p.add_argument("--out", default=None, metavar="DIR", help="write time series (CSV, Parquet)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_command("run", "cmd_run"))
@@ -86,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replicates", type=_pos_int, default=10, help="seeds per cell (default 10)")
     p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
     p.add_argument("--steps", type=_steps, default=None, help="months (default: scenario's)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     ExecutionOptions.add_arguments(p)
     p.set_defaults(func=_command("run", "cmd_compare"))
 
@@ -117,39 +138,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_command("plans", "cmd_compare_plans"))
 
     p = sub.add_parser("sweep", help="run a grid of parameter settings with replicates")
-    p.add_argument("scenario")
-    p.add_argument("--grid", action="append", required=True, metavar="PATH=v1,v2,...")
-    p.add_argument("--replicates", type=_pos_int, default=10)
+    p.add_argument("scenario", help="a bundled scenario name or a path to a TOML file")
+    p.add_argument("--grid", action="append", required=True, metavar="PATH=v1,v2,...",
+                   help="values of one parameter (repeatable: full factorial)")  # fmt: skip
+    p.add_argument("--replicates", type=_pos_int, default=10,
+                   help="seeds per grid point, the same at every point (default 10)")  # fmt: skip
     p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
-    p.add_argument("--steps", type=_steps, default=None)
-    p.add_argument("--set", action="append", metavar="PATH=VALUE")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--steps", type=_steps, default=None, help="months (default: scenario's)")
+    p.add_argument("--set", action="append", metavar="PATH=VALUE", help="override a parameter")
+    p.add_argument("--event", action="append", metavar="month=M,kind=K[,FIELD=V]",
+                   help="add a timed event to the scenario's own (repeatable)")  # fmt: skip
+    p.add_argument("--out", required=True, metavar="DIR", help="result folder (resumable)")
     ExecutionOptions.add_arguments(p)
     p.set_defaults(func=_command("sweep", "cmd_sweep"))
 
     p = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity analysis (SALib)")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.add_argument("--method", choices=["sobol", "morris"], default="sobol")
-    p.add_argument("--param", action="append", required=True, metavar="PATH=LO:HI")
-    p.add_argument("--n", type=_pos_int, default=64, help="base sample size")
-    p.add_argument("--replicates", type=_pos_int, default=2)
-    p.add_argument("--outcome", default="impact")
-    p.add_argument("--seed", type=_nonneg_int, default=0)
-    p.add_argument("--steps", type=_steps, default=None)
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="one or more scenarios, each analysed with the same sample")  # fmt: skip
+    p.add_argument("--method", choices=["sobol", "morris"], default="sobol",
+                   help="sobol (variance shares) or morris (screening); default sobol")  # fmt: skip
+    p.add_argument("--param", action="append", required=True, metavar="PATH=LO:HI",
+                   help="a float parameter and its range (repeatable)")  # fmt: skip
+    p.add_argument("--n", type=_pos_int, default=64,
+                   help="base sample size (sobol: a power of two; default 64)")  # fmt: skip
+    p.add_argument("--replicates", type=_pos_int, default=2,
+                   help="seeds per sample point, averaged (default 2)")  # fmt: skip
+    p.add_argument("--outcome", default="impact", help="reporter to analyse (default impact)")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
+    p.add_argument("--steps", type=_steps, default=None, help="months (default: scenario's)")
+    p.add_argument("--out", required=True, metavar="DIR", help="result folder (resumable)")
     ExecutionOptions.add_arguments(p)
     p.set_defaults(func=_command("sensitivity", "cmd_sensitivity"))
 
-    p = sub.add_parser("experiment", help="run a named experiment from experiments/")
-    p.add_argument("name")
+    p = sub.add_parser(
+        "experiment",
+        help="run a named experiment from experiments/",
+        epilog="experiments: " + (", ".join(_experiment_names()) or "none found"),
+    )
+    p.add_argument("name", help="the experiment's name (see the list below)")
     p.add_argument("--quick", action="store_true", help="small sizes (well under a minute)")
-    p.add_argument("--out", default=None, metavar="DIR")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="result folder (default out/experiments/NAME)")  # fmt: skip
     ExecutionOptions.add_arguments(p)
     p.set_defaults(func=_command("experiment", "cmd_experiment"))
 
     p = sub.add_parser("app", help="serve the browser interface (Solara)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=_int_at_least(1, 65535), default=8765)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to serve on (default 127.0.0.1: this machine only)")  # fmt: skip
+    p.add_argument("--port", type=_int_at_least(1, 65535), default=8765,
+                   help="port (default 8765)")  # fmt: skip
     p.add_argument(
         "--max-sessions",
         type=_int_at_least(1, 1000),
@@ -178,7 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:  # e.g. `cimsim scenarios | head -1`: the reader has gone
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except CimsimError as err:
         print(f"cimsim: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -9,17 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cimsim.cli.common import scenario_from_args, warn_late_events
 from cimsim.errors import UserError
 from cimsim.runs.options import ExecutionOptions
-from cimsim.scenario import bundled_scenarios, load_scenario, parse_assignment, read_scenario_file
-
-
-def overrides_from(pairs: list[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for text in pairs or []:
-        path, value = parse_assignment(text)
-        out[path] = value
-    return out
+from cimsim.scenario import bundled_scenarios, load_scenario, read_scenario_file
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
@@ -75,8 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from cimsim.indicators import CORE, REPORTERS
     from cimsim.sizing import check_fits
 
-    scenario = load_scenario(args.scenario, overrides_from(args.set))
+    scenario = scenario_from_args(args)
     steps = args.steps if args.steps is not None else scenario.months
+    warn_late_events(scenario, steps)
     check_fits(scenario, steps)
     with ExitStack() as stack:
         folder = None
@@ -113,15 +107,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with and without the backbone, so the effect is a paired difference.
     """
     from cimsim.indicators import CORE
+    from cimsim.plans import mean_ci
     from cimsim.runs.engine import run_design
 
     names = args.scenarios or list(bundled_scenarios())
     scenarios = [load_scenario(name) for name in names]  # fail fast before any run
     options = ExecutionOptions.from_args(args)
     design = [{"backbone.enabled": True}, {"backbone.enabled": False}]
-    short = {c: c.replace("_", " ")[:12] for c in CORE}
-    header = f"{'scenario':<10} {'backbone':<8} " + " ".join(f"{short[c]:>12}" for c in CORE)
-    lines, effects = [], []
+    results, effects, months = [], [], {}
     for name, scenario in zip(names, scenarios, strict=True):
         res = run_design(
             scenario,
@@ -130,30 +123,51 @@ def cmd_compare(args: argparse.Namespace) -> int:
             root_seed=args.seed,
             steps=args.steps,
             **options.kwargs(),
-            progress=sys.stderr.isatty(),
+            progress=sys.stderr.isatty() and not args.json,
             series=False,
         )
+        months[name] = int(res.manifest["steps"])
         finals = res.finals
-        for point, label in ((0, "yes"), (1, "no")):
+        for point, backbone in ((0, True), (1, False)):
             rows = finals[finals["point"] == point]
-            mean, sd = rows[list(CORE)].mean(), rows[list(CORE)].std(ddof=1)
-            cells = " ".join(
-                f"{mean[c]:6.3f}±{sd[c]:5.3f}" if not math.isnan(sd[c]) else f"{mean[c]:12.3f}"
-                for c in CORE
+            for c in CORE:
+                sd = float(rows[c].std(ddof=1)) if len(rows) > 1 else float("nan")
+                results.append(
+                    {"scenario": name, "backbone": backbone, "outcome": c,
+                     "mean": float(rows[c].mean()), "sd": sd}
+                )  # fmt: skip
+        with_, without = (finals[finals["point"] == p].set_index("replicate") for p in (0, 1))
+        for c in CORE:
+            mean, low, high = mean_ci((with_[c] - without[c]).sort_index().to_numpy())
+            effects.append(
+                {"scenario": name, "outcome": c, "mean": mean, "ci_low": low, "ci_high": high}
             )
-            lines.append(f"{name:<10} {label:<8} {cells}")
-        paired = (
-            finals[finals["point"] == 0].set_index("replicate")["impact"]
-            - finals[finals["point"] == 1].set_index("replicate")["impact"]
-        )
-        sd = paired.std(ddof=1)
-        spread = "" if math.isnan(sd) else f"  (sd of paired differences {sd:.3f})"
-        effects.append(f"  {name:<10} {paired.mean():+.3f}{spread}")
-    print(f"Final month, mean ± sd over {args.replicates} replicates (root seed {args.seed})")
+    if args.json:
+        summary = {"replicates": args.replicates, "seed": args.seed, "final_month": months}
+        print(json.dumps({**summary, "results": results, "effects": effects}))
+        return 0
+    final = ", ".join(f"{n} month {m}" for n, m in months.items())
+    print(f"Final month ({final}): mean ± sd over {args.replicates} replicates "
+          f"(root seed {args.seed}); all values are shares 0-1")  # fmt: skip
+    cols = [(n, b) for n in names for b in (True, False)]
+    heads = [f"{n} {'with' if b else 'without'}" for n, b in cols]
+    width = max(13, *(len(h) for h in heads))
+    first = max(len("outcome"), *(len(c) for c in CORE))
+    header = f"{'outcome':<{first}}  " + "  ".join(f"{h:>{width}}" for h in heads)
     print(header)
     print("-" * len(header))
-    print("\n".join(lines))
+    table = {(r["scenario"], r["backbone"], r["outcome"]): r for r in results}
+    for c in CORE:
+        cells = []
+        for n, b in cols:
+            r = table[(n, b, c)]
+            text = f"{r['mean']:.3f}" + ("" if math.isnan(r["sd"]) else f"±{r['sd']:.3f}")
+            cells.append(f"{text:>{width}}")
+        print(f"{c:<{first}}  " + "  ".join(cells))
     print()
-    print("Effect of the backbone on impact (with - without, paired by seed):")
-    print("\n".join(effects))
+    print("Effect of the backbone on impact (with - without, paired by seed; 95% interval):")
+    for e in effects:
+        if e["outcome"] == "impact":
+            ci = "" if math.isnan(e["ci_low"]) else f" [{e['ci_low']:+.3f}, {e['ci_high']:+.3f}]"
+            print(f"  {e['scenario']:<{max(len(n) for n in names)}}  {e['mean']:+.3f}{ci}")
     return 0

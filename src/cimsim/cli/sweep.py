@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from cimsim.cli.common import scenario_from_args, warn, warn_late_events
 from cimsim.errors import ScenarioError, UserError
 from cimsim.runs.options import ExecutionOptions
-from cimsim.scenario import load_scenario, parse_assignment, parse_value, schema_for
+from cimsim.scenario import parse_value, schema_for
 
 
 def _split_values(text: str) -> list[str]:
@@ -66,7 +67,7 @@ def summary_table(finals: Any, paths: list[str]) -> str:
     means = grouped[list(CORE)].mean()
     first = grouped[paths].first() if paths else None
     counts = grouped.size()
-    label = {c: c if c in paths else c.replace("_", " ")[:12] for c in cols}
+    label = {c: c for c in cols}
     width = {c: max(7, len(label[c])) for c in cols}
     header = "  ".join(f"{label[c]:>{width[c]}}" for c in cols) + f"  {'n':>4}"
     lines = [header, "-" * len(header)]
@@ -84,13 +85,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a grid of settings x replicates into ``--out`` (resumable) and print a summary."""
     from cimsim.runs.engine import make_grid, run_design
 
-    overrides: dict[str, Any] = {}
-    for text in args.set or []:
-        path, value = parse_assignment(text)
-        overrides[path] = value
     grid = parse_grid(args.grid or [])
     out = Path(args.out)
-    base = load_scenario(args.scenario, overrides)
+    base = scenario_from_args(args)
+    if "interventions" in grid and base.interventions:
+        warn(f"--grid interventions=... replaces the {len(base.interventions)} scheduled event(s)")
+    warn_late_events(base, args.steps if args.steps is not None else base.months)
     options = ExecutionOptions.from_args(args)
     res = run_design(
         base,
