@@ -114,3 +114,73 @@ def test_area_progress_has_one_column_per_area() -> None:
     assert model.results()["impact"].iloc[-1] == pytest.approx(
         float(np.average(areas.iloc[-1], weights=model.need))
     )
+
+
+def test_mesa_batch_run_takes_dotted_paths_with_double_underscores() -> None:
+    import pandas as pd
+    from mesa.batchrunner import batch_run
+
+    rows = batch_run(
+        cimsim.CollectiveImpactModel,
+        parameters={
+            "scenario": "mechelen",
+            "preconditions__urgency": [0.2, 0.9],
+            "population__citizens": 300,
+        },  # fmt: skip
+        rng=[1, 2],
+        max_steps=24,
+        number_processes=1,
+        display_progress=False,
+    )
+    df = pd.DataFrame(rows)
+    assert len(df) == 4 and set(df["preconditions__urgency"]) == {0.2, 0.9}
+    impact = df.groupby("preconditions__urgency")["impact"].mean()
+    assert impact[0.9] > impact[0.2]  # more urgency, more impact: the override took effect
+
+
+def test_mesa_solaraviz_steps_and_resets_the_model() -> None:
+    import ipyvuetify as v
+    import solara
+    from mesa.visualization.solara_viz import ModelController
+
+    model = solara.reactive(
+        cimsim.CollectiveImpactModel(case="skive", rng=3, population__citizens=300)
+    )
+    params = solara.reactive({"case": "skive", "population__citizens": 300})
+
+    @solara.component
+    def Page() -> None:
+        ModelController(
+            model,
+            model_parameters=params,
+            play_interval=solara.reactive(10),
+            render_interval=solara.reactive(1),
+            use_threads=solara.reactive(False),
+        )
+
+    _, rc = solara.render(Page(), handle_error=False)
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert model.value.steps == 1
+    rc.find(v.Btn, children=["Reset"]).widget.click()  # Mesa passes its own scenario=...
+    assert model.value.steps == 0 and model.value.spec.name == "skive"
+    assert model.value.spec.population.citizens == 300
+
+
+def test_agent_reporters_on_request() -> None:
+    model = small_model("mechelen", seed=2)
+    assert model.datacollector.agent_reporters == {}  # none unless asked: sweeps stay lean
+    model = cimsim.CollectiveImpactModel(
+        "mechelen", rng=2, agent_data=True, population__citizens=200
+    )
+    for _ in range(3):
+        model.step()
+    table = model.datacollector.get_agent_vars_dataframe()
+    assert set(table.columns) == {"sector", "engagement", "commitment", "trust", "champion"}
+    last = table.xs(3, level="Step")
+    stakeholders = last[last["sector"] != "backbone"]
+    assert len(stakeholders) == len(model.pop)
+    assert (stakeholders["engagement"] == "engaged").sum() == int(model.pop.engaged.sum())
+    rows = np.arange(len(model.pop))
+    np.testing.assert_allclose(
+        stakeholders["trust"].to_numpy(), model.initiative.mean_trust_of(rows)
+    )

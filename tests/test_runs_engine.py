@@ -209,3 +209,20 @@ def test_bad_executor_fails_before_writing(base, tmp_path) -> None:
     with pytest.raises(UserError, match="dask:local:x"):
         run_design(base, [{}], 1, steps=2, out=out, executor="dask:local:x", progress=False)
     assert not out.exists()
+
+
+def test_a_script_without_a_main_guard_gets_told_what_to_do(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "noguard.py"
+    script.write_text(
+        "from cimsim.runs import run_design\n"
+        "run_design('mechelen', [{}], 4, steps=2, executor='processes', workers=2,"
+        " progress=False)\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode != 0
+    assert 'if __name__ == "__main__":' in proc.stderr.splitlines()[-1]
+    assert "bootstrapping phase" not in proc.stderr  # not Python's 20-line RuntimeError

@@ -123,6 +123,14 @@ class Backbone(mesa.Agent):
     ``broker_ties``, called by the monthly schedule.
     """
 
+    sector_name = "backbone"
+    engagement = "engaged"
+    commitment = float("nan")
+    trust = float("nan")
+    champion = False
+    """The stakeholder reporters' fields (``model.AGENT_REPORTERS``): the backbone is
+    engaged by definition; commitment and trust are the partners', not its own."""
+
     def __init__(self, model: CollectiveImpactModel, unit: BackboneUnit) -> None:
         super().__init__(model)
         self.unit = unit

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 from mesa import DataCollector, Model
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from cimsim import indicators
 from cimsim.agents import STAKEHOLDER_CLASSES, Backbone
 from cimsim.initiative import Initiative
-from cimsim.scenario import Scenario
+from cimsim.scenario import Scenario, load_scenario
 
 
 def _forward(name: str, doc: str = "") -> property:
@@ -39,18 +40,43 @@ class CollectiveImpactModel(Model):
     """A collective impact initiative: stakeholders, their ties, and a backbone.
 
     Args:
-        scenario: a validated :class:`Scenario`, a bundled scenario name or a TOML path.
+        scenario: a validated :class:`Scenario`, a bundled scenario name or a TOML path
+            (default ``case``, else ``"malmo"``). A Mesa ``Scenario`` (what SolaraViz passes
+            when it resets a model) gives its ``rng`` only.
         rng: seed (int) or numpy generator; every random draw of the model comes from it.
+        case: the scenario by name, for Mesa's tools that reserve ``scenario`` for their
+            own object (``SolaraViz(model, model_params={"case": "skive"})``).
+        agent_data: also record every stakeholder's ``AGENT_REPORTERS`` each month
+            (``datacollector.get_agent_vars_dataframe()``); it creates the Mesa agents.
+        **overrides: dotted parameter paths with ``__`` for the dots, as Mesa's
+            ``batch_run`` passes them (``preconditions__urgency=0.8``).
     """
 
-    def __init__(self, scenario: Scenario | str = "malmo", rng: int | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | MesaScenario | None = None,
+        rng: int | None = None,
+        *,
+        case: str | None = None,
+        agent_data: bool = False,
+        **overrides: Any,
+    ) -> None:
+        if isinstance(scenario, MesaScenario):  # what Mesa's SolaraViz passes on Reset
+            rng = scenario.rng if rng is None else rng
+            scenario = None
+        spec: Scenario | str = scenario if scenario is not None else (case or "malmo")
+        if overrides:  # Mesa's batch_run style: preconditions__urgency=0.8
+            dotted = {key.replace("__", "."): value for key, value in overrides.items()}
+            spec = load_scenario(spec, dotted)
         super().__init__(rng=rng)
-        self.initiative = Initiative(scenario, rng=self.rng)
+        self.initiative = Initiative(spec, rng=self.rng)
         """The state and the monthly schedule (the same random generator as Mesa's)."""
         self._agents_made = False
         self._backbone_agents: dict[int, Backbone] = {}
+        self._trust_cache: tuple[tuple[int, int], np.ndarray] | None = None
         self.datacollector = DataCollector(
-            model_reporters={name: partial(_report, name=name) for name in indicators.REPORTERS}
+            model_reporters={name: partial(_report, name=name) for name in indicators.REPORTERS},
+            agent_reporters=AGENT_REPORTERS if agent_data else None,
         )
         self.datacollector.collect(self)
 
@@ -153,8 +179,13 @@ class CollectiveImpactModel(Model):
         return self.initiative.partner_share()
 
     def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
-        """Mean trust over the ties that count for the given stakeholders."""
-        return self.initiative.mean_trust_of(rows)
+        """Mean trust over the ties that count for the given stakeholders (computed once per
+        month for all of them, so reading every agent's trust costs one pass over the ties)."""
+        key = (self.steps, len(self.ties))
+        if self._trust_cache is None or self._trust_cache[0] != key:
+            everyone = self.initiative.mean_trust_of(np.arange(len(self.pop)))
+            self._trust_cache = (key, everyone)
+        return self._trust_cache[1][rows]
 
     def engaged_ties(self) -> np.ndarray:
         """Mask of ties whose both ends are engaged."""
@@ -180,6 +211,16 @@ class CollectiveImpactModel(Model):
     def area_progress(self):
         """Progress per issue area per month as a DataFrame (columns are area names)."""
         return self.initiative.area_progress()
+
+
+AGENT_REPORTERS = {
+    "sector": "sector_name",
+    "engagement": "engagement",
+    "commitment": "commitment",
+    "trust": "trust",
+    "champion": "champion",
+}
+"""What ``agent_data=True`` records for every stakeholder agent each month."""
 
 
 def _report(model: CollectiveImpactModel, name: str) -> float:

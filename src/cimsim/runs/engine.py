@@ -28,6 +28,7 @@ import os
 import platform
 import sys
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,7 @@ import pandas as pd
 from cimsim import sizing
 from cimsim.errors import RunError
 from cimsim.indicators import REPORTERS
-from cimsim.runs.executors import ExecutorHandle, open_executor
+from cimsim.runs.executors import UNGUARDED_SCRIPT, ExecutorHandle, open_executor
 from cimsim.runs.store import ResultStore
 from cimsim.scenario import (
     Scenario,
@@ -367,6 +368,13 @@ def _run_locked(
                 resolved, todo, replicates, seeds, point_steps, series, store,
                 handle, batch_size, progress, n_runs, finals_frames, series_frames,
             )  # fmt: skip
+    except BrokenProcessPool:
+        handle.abort()
+        main = sys.modules.get("__main__")
+        script = getattr(main, "__file__", None) and getattr(main, "__spec__", None) is None
+        kept = "finished batches are kept" if store is not None else "nothing was kept"
+        hint = UNGUARDED_SCRIPT if script else "a worker ran out of memory or was killed"
+        raise RunError(f"the worker processes stopped ({hint}); {kept}") from None
     except BaseException:
         if handle is not None:
             handle.abort()  # an interruption: stop the workers now, keep the finished parts

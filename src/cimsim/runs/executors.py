@@ -209,6 +209,21 @@ def _check_tls(target: str) -> None:
             raise UserError(f"executor dask:{target}: {attr} {path}: no such file")
 
 
+UNGUARDED_SCRIPT = (
+    "worker processes import the script that starts the runs: put that code under "
+    "`if __name__ == \"__main__\":`, or use executor=\"serial\""
+)
+"""The one line for a script that starts processes at import time."""
+
+
+def _refuse_in_a_bootstrapping_worker() -> None:
+    """A worker that imports the user's script as ``__main__`` must not start processes of
+    its own (Python would raise a long RuntimeError): say what to do and leave at once."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        print(f"cimsim: error: {UNGUARDED_SCRIPT}", file=sys.stderr, flush=True)
+        os._exit(2)
+
+
 def open_executor(spec: Any = "processes", workers: int | None = None) -> ExecutorHandle:
     """Resolve an executor spec: a name, a ``dask:`` target, an Executor or a Dask Client."""
     if isinstance(spec, Executor):
@@ -226,6 +241,7 @@ def open_executor(spec: Any = "processes", workers: int | None = None) -> Execut
     if spec == "serial":
         return ExecutorHandle(SerialExecutor(), 1, "serial")
     if spec == "processes":
+        _refuse_in_a_bootstrapping_worker()
         return _process_pool(workers)
     if spec.startswith("dask:"):
         return _dask(spec[len("dask:") :], workers)
