@@ -215,3 +215,25 @@ def test_a_closed_pipe_ends_quietly() -> None:
         f"{sys.executable} -m cimsim params | head -1", shell=True, capture_output=True, text=True
     )
     assert proc.stdout.startswith("path") and proc.stderr == ""
+
+
+def test_a_missing_optional_part_is_named_with_its_install_command(capsys, monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    gone = {"SALib", "solara", "distributed", "matplotlib"}
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n in gone else real(n, *a)
+    )
+    cases = [
+        (["sensitivity", "malmo", "--param", "settings.initial_trust=0:1", "--out", "x"],
+         "pip install 'cimsim[analysis]'"),
+        (["app"], "pip install 'cimsim[app]'"),
+        (["sweep", "malmo", "--grid", "backbone.enabled=true", "--dask", "local", "--out", "y"],
+         "pip install 'cimsim[dask]'"),
+        (["experiment", "missing-backbone"], "pip install 'cimsim[analysis]'"),
+    ]  # fmt: skip
+    for args, fragment in cases:
+        code, _, err = in_process(capsys, *args)
+        assert code == 2 and err.count("\n") == 1 and fragment in err, (args, err)
+    assert not Path("x").exists() and not Path("y").exists()

@@ -26,3 +26,21 @@ class RunError(CimsimError):
 
 class TooBig(CimsimError):
     """A run or design that would not fit in this machine's memory."""
+
+
+class MissingPart(CimsimError):
+    """An optional part of cimsim (an extra) is not installed."""
+
+
+def require(module: str, extra: str, what: str) -> None:
+    """Raise :class:`MissingPart` in one line when ``module`` (from the ``extra``) is absent.
+
+    >>> require("numpy", "analysis", "this")  # present: nothing happens
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingPart(
+            f"{what} needs the optional part '{extra}' ({module} is not installed): "
+            f"pip install 'cimsim[{extra}]'"
+        )

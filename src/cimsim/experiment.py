@@ -19,15 +19,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import cimsim
 from cimsim.errors import CimsimError, UserError
 from cimsim.files import check_out
 from cimsim.runs.options import ExecutionOptions
 
 
 def experiments_dir() -> Path:
-    """The repository's ``experiments/`` folder."""
-    return Path(cimsim.__file__).resolve().parents[2] / "experiments"
+    """The experiment scripts: the repository's ``experiments/``, installed inside the
+    package as ``cimsim.experiments``."""
+    import cimsim.experiments
+
+    return Path(cimsim.experiments.__file__).parent
 
 
 def list_experiments() -> dict[str, Path]:

@@ -266,11 +266,14 @@ class Scenario(_Section):
 
 
 def scenario_dir() -> Path:
-    """The folder holding the bundled scenarios (``CIMSIM_SCENARIOS`` overrides it)."""
+    """The folder holding the bundled scenarios (``CIMSIM_SCENARIOS`` overrides it): the
+    repository's ``scenarios/``, installed inside the package as ``cimsim.scenarios``."""
     env = os.environ.get("CIMSIM_SCENARIOS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "scenarios"
+    import cimsim.scenarios
+
+    return Path(cimsim.scenarios.__file__).parent
 
 
 def bundled_scenarios() -> dict[str, Path]:

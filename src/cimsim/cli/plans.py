@@ -36,6 +36,10 @@ def cmd_compare_plans(args: argparse.Namespace) -> int:
     if args.outcome:
         outcomes = list(dict.fromkeys(args.outcome))
     options = ExecutionOptions.from_args(args)
+    if args.out is not None:
+        from cimsim.errors import require
+
+        require("matplotlib", "analysis", "compare-plans --out (its figure)")
     levels, diffs = compare_plans(
         args.plans, replicates=args.replicates, milestones=_months(args.months), seed=args.seed,
         outcomes=outcomes, options=options, progress=sys.stderr.isatty() and not args.json,

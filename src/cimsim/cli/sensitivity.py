@@ -54,6 +54,10 @@ def _echo(msg: str) -> None:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Sobol or Morris indices of one outcome for one or more scenarios (SALib)."""
+    from cimsim.errors import require
+
+    require("SALib", "analysis", "sensitivity")
+    require("matplotlib", "analysis", "sensitivity")
     from cimsim.indicators import REPORTERS
     from cimsim.sensitivity import check_n, n_samples, run_sensitivity
 

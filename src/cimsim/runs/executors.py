@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cimsim.errors import RunError, UserError
+from cimsim.errors import RunError, UserError, require
 
 
 class SerialExecutor(Executor):
@@ -133,10 +133,9 @@ DASK_WAIT = 60.0
 
 
 def _dask(target: str, workers: int | None) -> ExecutorHandle:
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:  # pragma: no cover - dask[distributed] is a dependency
-        raise UserError("executor dask: the 'distributed' package is not installed") from None
+    require("distributed", "dask", "--dask")
+    from distributed import Client, LocalCluster
+
     if target == "local" or target.startswith("local:"):
         n = workers or _cpu_count()
         if target.startswith("local:"):
@@ -211,7 +210,7 @@ def _check_tls(target: str) -> None:
 
 UNGUARDED_SCRIPT = (
     "worker processes import the script that starts the runs: put that code under "
-    "`if __name__ == \"__main__\":`, or use executor=\"serial\""
+    '`if __name__ == "__main__":`, or use executor="serial"'
 )
 """The one line for a script that starts processes at import time."""
 
