@@ -237,3 +237,41 @@ def test_a_missing_optional_part_is_named_with_its_install_command(capsys, monke
         code, _, err = in_process(capsys, *args)
         assert code == 2 and err.count("\n") == 1 and fragment in err, (args, err)
     assert not Path("x").exists() and not Path("y").exists()
+
+
+def test_a_run_folder_can_be_run_again_and_says_where_it_came_from(tmp_path: Path, capsys) -> None:
+    from cimsim.files import read_parquet_metadata
+
+    out = tmp_path / "r"
+    assert main(["run", "mechelen", "--seed", "4", "--steps", "12", *SMALL, "--out", str(out)]) == 0
+    capsys.readouterr()
+    record = json.loads((out / "run.json").read_text())
+    assert record["seed"] == 4 and record["steps"] == 12 and record["scenario"] == "mechelen"
+    assert len(record["scenario_sha256"]) == 64 and record["cimsim"]
+    assert (
+        read_parquet_metadata(out / "series.parquet")["scenario_sha256"]
+        == record["scenario_sha256"]
+    )
+    again = ["run", str(out / "scenario.toml"), "--seed", "4", "--steps", "12", "--json"]
+    assert main(again) == 0
+    rerun = json.loads(capsys.readouterr().out)
+    assert rerun["provenance"]["scenario_sha256"] == record["scenario_sha256"]  # the same scenario
+    series = pd.read_csv(out / "series.csv")
+    assert rerun["final"]["impact"] == series["impact"].iloc[-1]  # and the same result
+
+
+def test_sweep_series_are_tidy_with_parameter_columns_and_provenance(tmp_path: Path) -> None:
+    from cimsim.files import read_parquet_metadata
+
+    out = tmp_path / "s"
+    args = ["sweep", "mechelen", *SMALL, "--grid", "backbone.capacity=0.2,0.8",
+            "--replicates", "2", "--steps", "4", "--serial", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    series = pd.read_parquet(out / "series.parquet")
+    assert list(series.columns[:5]) == ["point", "replicate", "seed", "month", "backbone.capacity"]
+    assert len(series) == 2 * 2 * 5  # one row per run and month (months 0-4)
+    assert set(series.groupby("point")["backbone.capacity"].first()) == {0.2, 0.8}
+    meta = read_parquet_metadata(out / "finals.parquet")
+    assert meta["provenance"]["scenario"] == "mechelen" and meta["design_paths"] == [
+        "backbone.capacity"
+    ]

@@ -256,6 +256,9 @@ def test_the_app_refuses_huge_pastes_and_models() -> None:
         session.load_toml_text("# " + "x" * 70_000 + "\n")
     with pytest.raises(ScenarioError, match="the app runs models of at most"):
         session.load_toml_text("[population]\ncitizens = 1000000\n[network]\nmean_degree = 100\n")
+    for empty in ("", "   \n# only a comment\n"):
+        with pytest.raises(ScenarioError, match="empty"):
+            session.load_toml_text(empty)
     assert session.model.spec.name == "malmo"  # the session is untouched
     with pytest.raises(ScenarioError, match="at most"):
         session.set_param("population.citizens", 2_000_000)

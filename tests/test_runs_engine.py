@@ -54,7 +54,15 @@ def test_table_layout(serial, design) -> None:
     assert finals["point"].tolist() == [p for p in range(4) for _ in range(3)]
     assert finals["backbone.enabled"].tolist()[::3] == [True, True, False, False]
     series = serial.series
-    assert list(series.columns) == ["point", "replicate", "seed", "month", *cimsim.REPORTERS]
+    assert list(series.columns) == [
+        "point", "replicate", "seed", "month", "backbone.enabled", "preconditions.urgency",
+        *cimsim.REPORTERS,
+    ]  # fmt: skip
+    pd.testing.assert_series_equal(  # the parameter columns follow each run's point
+        series.groupby(["point", "replicate"])["backbone.enabled"].first().reset_index(drop=True),
+        finals["backbone.enabled"],
+        check_names=False,
+    )
     assert len(series) == len(finals) * (STEPS + 1)
     last = series[series["month"] == STEPS].reset_index(drop=True)
     pd.testing.assert_frame_equal(

@@ -54,9 +54,27 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def write_parquet(path: Path, df: pd.DataFrame) -> None:
-    """Write a Parquet file atomically."""
-    atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+def write_parquet(path: Path, df: pd.DataFrame, metadata: dict[str, Any] | None = None) -> None:
+    """Write a Parquet file atomically; ``metadata`` goes into the file's schema metadata
+    under the key ``cimsim`` (as JSON; read it back with :func:`read_parquet_metadata`)."""
+    if metadata is None:
+        atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    extra = {b"cimsim": json.dumps(metadata, sort_keys=True, default=str).encode()}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def read_parquet_metadata(path: Path) -> dict[str, Any]:
+    """The ``cimsim`` metadata a Parquet file was written with ({} if none)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta[b"cimsim"]) if b"cimsim" in meta else {}
 
 
 def write_csv(path: Path, df: pd.DataFrame) -> None:
@@ -102,19 +120,26 @@ def output_folder(out: Path) -> Iterator[Path]:
 
 
 def write_run(out: Path, model: Any, seed: int, steps: int) -> None:
-    """Write one run: series (CSV and Parquet), area progress, and the resolved scenario."""
-    import cimsim
+    """Write one run: series (CSV and Parquet, with provenance), area progress, the resolved
+    scenario as JSON and as a re-runnable ``scenario.toml``, and ``run.json``."""
+    import tomli_w
 
+    from cimsim.provenance import provenance
+
+    record = {**provenance(model.spec, seed), "steps": steps}
     series = model.results().reset_index()
     areas = model.area_progress().reset_index()
     write_csv(out / "series.csv", series)
-    write_parquet(out / "series.parquet", series)
+    write_parquet(out / "series.parquet", series, record)
     write_csv(out / "area_progress.csv", areas)
+    data = model.spec.model_dump(mode="json", exclude_none=True)
     write_json(out / "scenario.json", model.spec.model_dump(mode="json"))
-    write_json(
-        out / RUN_MARKER,
-        {"scenario": model.spec.name, "seed": seed, "steps": steps, "cimsim": cimsim.__version__},
+    header = (
+        f"# the resolved scenario of this run (seed {seed}, {steps} months); run it again with\n"
+        f"#     cimsim run scenario.toml --seed {seed} --steps {steps}\n"
     )
+    write_text(out / "scenario.toml", header + tomli_w.dumps(data))
+    write_json(out / RUN_MARKER, record)
 
 
 def check_out(out: str | Path | None) -> None:

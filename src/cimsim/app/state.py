@@ -217,6 +217,8 @@ class Session:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise ScenarioError(f"{filename}: not valid TOML: {err}") from None
+        if not data:  # an empty paste would silently become an all-defaults city
+            raise ScenarioError(f"{filename}: empty; paste or upload a scenario file")
         validate(data, filename)
         self._switch(data, data.get("name", filename), filename)
 

@@ -84,11 +84,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             write_run(folder, model, seed=args.seed, steps=steps)
     final = {name: float(model.latest[name]) for name in REPORTERS}
     if args.json:
+        from cimsim.provenance import provenance
+
         print(
             json.dumps(
-                {"scenario": scenario.name, "seed": args.seed, "steps": steps, "final": final}
+                {"scenario": scenario.name, "seed": args.seed, "steps": steps, "final": final,
+                 "provenance": provenance(scenario, args.seed)}
             )
-        )
+        )  # fmt: skip
         return 0
     print(f"{scenario.title or scenario.name}: seed {args.seed}, {steps} months")
     for name in REPORTERS:

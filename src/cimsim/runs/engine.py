@@ -40,6 +40,7 @@ import pandas as pd
 from cimsim import sizing
 from cimsim.errors import RunError
 from cimsim.indicators import REPORTERS
+from cimsim.provenance import provenance
 from cimsim.runs.executors import UNGUARDED_SCRIPT, ExecutorHandle, open_executor
 from cimsim.runs.store import ResultStore
 from cimsim.scenario import (
@@ -233,11 +234,20 @@ def _consolidate_finals(
     return df
 
 
-def _consolidate_series(frames: list[pd.DataFrame], done: set[int]) -> pd.DataFrame:
+def _consolidate_series(
+    frames: list[pd.DataFrame], done: set[int], design: list[dict[str, Any]],
+    resolved: list[Scenario],
+) -> pd.DataFrame:  # fmt: skip
+    """One row per run and month (tidy): ids, the design's parameter columns, reporters."""
     df = pd.concat(frames, ignore_index=True)
     df = df[df["run"].isin(done)]
     df = df.drop_duplicates(["run", "month"]).sort_values(["run", "month"], kind="stable")
-    return df.drop(columns="run").reset_index(drop=True)
+    df = df.drop(columns="run").reset_index(drop=True)
+    points = df["point"].to_numpy()
+    for i, path in enumerate(_design_paths(design)):
+        values = [_cell(get_path(sc, path)) for sc in resolved]
+        df.insert(len(ID_COLUMNS) + 1 + i, path, pd.Series(values).iloc[points].to_numpy())
+    return df
 
 
 # ---------------------------------------------------------------------- driver
@@ -319,6 +329,7 @@ def run_design(
         "series": bool(series),
         "runs": n_runs,
         "versions": _versions(),
+        "provenance": provenance(base),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -388,7 +399,9 @@ def _run_locked(
         if series:
             series_frames = store.read_parts("series")
     finals = _consolidate_finals(finals_frames, n_runs, design, resolved)
-    series_df = _consolidate_series(series_frames, set(range(n_runs))) if series else None
+    series_df = (
+        _consolidate_series(series_frames, set(range(n_runs)), design, resolved) if series else None
+    )
     if store is not None:
         store.write_tables(finals, series_df)
         manifest = {**manifest, "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}

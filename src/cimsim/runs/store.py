@@ -208,11 +208,18 @@ class ResultStore:
 
     # ------------------------------------------------------------------ consolidated
 
+    def _manifest_provenance(self) -> dict[str, Any]:
+        """What the tables' Parquet metadata records: provenance and the design's identity."""
+        manifest = self.read_manifest() or {}
+        keys = ("provenance", "scenario_name", "design_paths", "replicates", "root_seed", "steps")
+        return {k: manifest[k] for k in keys if k in manifest}
+
     def write_tables(self, finals: pd.DataFrame, series: pd.DataFrame | None) -> None:
         """Write finals.parquet, finals.csv and series.parquet atomically."""
         from cimsim.files import write_csv
 
-        write_parquet(self.out / "finals.parquet", finals)
+        meta = self._manifest_provenance()
+        write_parquet(self.out / "finals.parquet", finals, meta)
         write_csv(self.out / "finals.csv", finals)
         if series is not None:
-            write_parquet(self.out / "series.parquet", series)
+            write_parquet(self.out / "series.parquet", series, meta)
