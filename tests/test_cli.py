@@ -275,3 +275,11 @@ def test_sweep_series_are_tidy_with_parameter_columns_and_provenance(tmp_path: P
     assert meta["provenance"]["scenario"] == "mechelen" and meta["design_paths"] == [
         "backbone.capacity"
     ]
+
+
+def test_compare_without_scenarios_is_an_error_not_an_empty_table(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("CIMSIM_SCENARIOS", str(tmp_path))  # an empty folder
+    code, out, err = in_process(capsys, "compare")
+    assert code == 2 and out == "" and "no bundled scenarios found" in err

@@ -114,6 +114,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from cimsim.runs.engine import run_design
 
     names = args.scenarios or list(bundled_scenarios())
+    if not names:
+        raise UserError("no bundled scenarios found; name scenario files: cimsim compare A.toml")
     scenarios = [load_scenario(name) for name in names]  # fail fast before any run
     options = ExecutionOptions.from_args(args)
     design = [{"backbone.enabled": True}, {"backbone.enabled": False}]
