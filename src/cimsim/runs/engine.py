@@ -375,10 +375,10 @@ def _run_locked(
         if store is not None:
             store.start(manifest)
         if handle is not None:
-            _execute(
-                resolved, todo, replicates, seeds, point_steps, series, store,
-                handle, batch_size, progress, n_runs, finals_frames, series_frames,
-            )  # fmt: skip
+            plan = _Plan(resolved, replicates, seeds, point_steps, series)
+            finals_frames, series_frames = _execute(
+                plan, todo, n_runs, store, handle, batch_size, progress
+            )
     except BrokenProcessPool:
         handle.abort()
         main = sys.modules.get("__main__")
@@ -409,33 +409,47 @@ def _run_locked(
     return Results(finals=finals, series=series_df, manifest=manifest)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What every batch needs: the resolved points, the seeds and each point's months."""
+
+    resolved: list[Scenario]
+    replicates: int
+    seeds: list[int]
+    point_steps: list[int]
+    series: bool
+
+    def task(self, batch: list[int]) -> tuple[dict[int, Scenario], list[tuple[int, ...]]]:
+        """The arguments of ``run_batch`` for the runs ``batch`` (run ids)."""
+        runs = []
+        for k in batch:
+            point, rep = divmod(k, self.replicates)
+            runs.append((k, point, rep, self.seeds[rep], self.point_steps[point]))
+        return {p: self.resolved[p] for p in sorted({r[1] for r in runs})}, runs
+
+
 def _execute(
-    resolved: list[Scenario],
+    plan: _Plan,
     todo: list[int],
-    replicates: int,
-    seeds: list[int],
-    point_steps: list[int],
-    series: bool,
+    n_runs: int,
     store: ResultStore | None,
     handle: ExecutorHandle,
     batch_size: int | None,
     progress: bool,
-    n_runs: int,
-    finals_frames: list[pd.DataFrame],
-    series_frames: list[pd.DataFrame],
-) -> None:
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """Run the ``todo`` runs in batches on ``handle``; parts go to ``store`` as they finish
+    (and are returned in memory when there is none). A batch that fails is resubmitted once."""
     from tqdm import tqdm
 
     size = batch_size or max(1, min(MAX_BATCH, math.ceil(len(todo) / (4 * handle.workers))))
     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
 
+    finals_frames: list[pd.DataFrame] = []
+    series_frames: list[pd.DataFrame] = []
+
     def submit(batch: list[int], attempt: int) -> Future:
-        runs = []
-        for k in batch:
-            point, rep = divmod(k, replicates)
-            runs.append((k, point, rep, seeds[rep], point_steps[point]))
-        points = {p: resolved[p] for p in sorted({r[1] for r in runs})}
-        return handle.executor.submit(run_batch, points, runs, series, attempt)
+        points, runs = plan.task(batch)
+        return handle.executor.submit(run_batch, points, runs, plan.series, attempt)
 
     pending: dict[Future, tuple[list[int], int]] = {}
     for batch in batches:
@@ -484,3 +498,4 @@ def _execute(
         raise
     finally:
         bar.close()
+    return finals_frames, series_frames
