@@ -261,3 +261,43 @@ def test_serve_runs_solara(monkeypatch: pytest.MonkeyPatch) -> None:
     assert envs[0]["SOLARA_KERNEL_CULL_TIMEOUT"] == "2m"  # a closed tab's model is freed
     cmd = calls[0]
     assert cmd[-6:] == ["cimsim.app", "--host", "127.0.0.1", "--port", "9999", "--production"]
+
+
+def test_step_stops_at_the_last_month() -> None:
+    session, rc = render()
+    session.step(session.months + 5)  # a tick or a Step at the end must not go past it
+    assert session.month == session.months
+    click(rc, "Step")  # the page was drawn before: this Step is the one past the end
+    assert session.month == session.months
+    assert f"Month {session.months} / {session.months}" in month_text(rc)
+    assert rc.find(v.Btn, children=["Step"]).widget.disabled
+
+
+def test_the_timeline_follows_steps() -> None:
+    session = Session()
+    session.schedule({"kind": "trust_shock", "month": 2})
+    _, rc = render(session)
+
+    def timeline() -> str:
+        return " ".join(str(c) for w in rc.find(v.Html, tag="span").widgets for c in w.children)
+
+    assert "month 2: trust shock (severity=0.5) — pending" in timeline()
+    click(rc, "Step")
+    click(rc, "Step")
+    assert "month 2: trust shock (severity=0.5) — fired" in timeline()
+
+
+def test_play_with_no_pause_ends_at_the_last_month() -> None:
+    import time
+
+    session = Session()
+    session.load_toml_text("name = 'short'\nmonths = 6\n[population]\ncitizens = 200\n")
+    _, rc = render(session)
+    rc.find(v.Slider, label="Pause between ticks (ms)").widget.v_model = 0
+    click(rc, "Play")
+    deadline = time.time() + 30
+    while not session.finished and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # a loop that overshoots would step again here
+    assert session.month == 6
+    assert "Month 6 / 6" in month_text(rc)

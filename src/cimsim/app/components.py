@@ -29,6 +29,10 @@ CHARTS = {
 }
 """Chart tab label -> figure name (only the selected chart is drawn, to keep steps fast)."""
 
+MIN_TICK_MS = 80
+"""The shortest pause between ticks while playing: a step and its redraw take about 50 ms, so
+a shorter pause would queue redraws faster than the page can show them."""
+
 SMALL = {"font-size": "12px", "color": "#555", "line-height": "1.25", "margin-bottom": "6px"}
 
 
@@ -84,15 +88,15 @@ def ScenarioControls(session: Session, act: Callable, version: int) -> None:
 
 
 @solara.component
-def RunControls(
+def Player(
     session: Session,
     act: Callable,
     playing: solara.Reactive[bool],
-    interval: solara.Reactive[int],
-    per_tick: solara.Reactive[int],
-    version: int,
+    version: solara.Reactive[int],
 ) -> None:
-    """Play/pause, step, reset, speed and seed."""
+    """Play/Pause, Step and Reset: redrawn on every step, so that Play and Step are disabled
+    the moment the run reaches its last month."""
+    _ = version.value
     with solara.Row(gap="6px"):
         solara.Button(
             "Pause" if playing.value else "Play",
@@ -101,9 +105,26 @@ def RunControls(
             disabled=session.finished and not playing.value,
         )
         solara.Button(
-            "Step", color="primary", on_click=lambda: act(session.step), disabled=playing.value
+            "Step",
+            color="primary",
+            on_click=lambda: act(session.step),
+            disabled=playing.value or session.finished,
         )
         solara.Button("Reset", on_click=lambda: (playing.set(False), act(session.reset)))
+
+
+@solara.component
+def RunControls(
+    session: Session,
+    act: Callable,
+    playing: solara.Reactive[bool],
+    interval: solara.Reactive[int],
+    per_tick: solara.Reactive[int],
+    version: int,
+    version_live: solara.Reactive[int],
+) -> None:
+    """Play/pause, step, reset, speed and seed."""
+    Player(session, act, playing, version_live)
     solara.SliderInt("Pause between ticks (ms)", value=interval, min=0, max=1000, step=50)
     solara.SliderInt("Months per tick", value=per_tick, min=1, max=12)
     solara.InputText(
@@ -162,7 +183,9 @@ def CompareControls(session: Session, act: Callable, version: int) -> None:
 
 
 @solara.component
-def EventControls(session: Session, act: Callable, version: int) -> None:
+def EventControls(
+    session: Session, act: Callable, version: int, version_live: solara.Reactive[int]
+) -> None:
     """Schedule an event at a future month and list the timeline."""
     kind = solara.use_reactive("remove_backbone")
     month = solara.use_reactive("24")
@@ -195,6 +218,14 @@ def EventControls(session: Session, act: Callable, version: int) -> None:
     with solara.Row(gap="6px"):
         solara.Button("Schedule", color="primary", small=True, on_click=schedule)
         solara.Button("Clear my events", small=True, on_click=lambda: act(session.clear_events))
+    Timeline(session, version_live)
+
+
+@solara.component
+def Timeline(session: Session, version: solara.Reactive[int]) -> None:
+    """The scheduled events, each pending or fired: redrawn on every step (it reads the
+    step counter itself), while the rest of the form is redrawn only on setting changes."""
+    _ = version.value
     timeline = session.timeline()
     if timeline:
         with solara.Column(gap="2px", classes=["cimsim-timeline"]):
@@ -303,6 +334,7 @@ def Caption(session: Session, version: int) -> None:
 def Controls(
     session: Session,
     act: Callable,
+    version: solara.Reactive[int],
     config: solara.Reactive[int],
     playing: solara.Reactive[bool],
     interval: solara.Reactive[int],
@@ -313,11 +345,11 @@ def Controls(
     with solara.Card("Scenario", margin=0):
         ScenarioControls(session, act, c)
     with solara.Card("Run", margin=0):
-        RunControls(session, act, playing, interval, per_tick, c)
+        RunControls(session, act, playing, interval, per_tick, c, version)
     with solara.Card("Compare", margin=0):
         CompareControls(session, act, c)
     with solara.Card("Schedule an event", margin=0):
-        EventControls(session, act, c)
+        EventControls(session, act, c, version)
     with solara.Card("Preconditions and settings", margin=0):
         ParameterControls(session, act, c)
 
@@ -350,10 +382,11 @@ def AppPage(session: Session | None = None) -> None:
 
     def loop(cancel: threading.Event) -> None:
         while playing.value and not cancel.is_set():
-            time.sleep(interval.value / 1000)
+            # a pause of 0 still leaves the page time to draw each month
+            time.sleep(max(interval.value, MIN_TICK_MS) / 1000)
             if cancel.is_set() or not playing.value:
                 break
-            session.step(min(per_tick.value, max(session.months - session.month, 1)))
+            session.step(per_tick.value)  # never past the last month
             version.set(version.value + 1)
             if session.finished:
                 playing.set(False)
@@ -367,7 +400,7 @@ def AppPage(session: Session | None = None) -> None:
             classes=["cimsim-controls"],
             style={"width": "340px", "min-width": "300px", "flex": "0 0 340px"},
         ):
-            Controls(session, act, config, playing, interval, per_tick)
+            Controls(session, act, version, config, playing, interval, per_tick)
         with solara.Column(gap="8px", style={"flex": "1 1 auto", "min-width": "0"}):
             c = config.value
             spec = session.model.spec

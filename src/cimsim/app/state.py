@@ -288,9 +288,10 @@ class Session:
         return model
 
     def step(self, months: int = 1) -> None:
-        """Advance the model (and B in compare mode) by ``months`` months."""
+        """Advance the model (and B in compare mode) by ``months`` months, never past the
+        scenario's last month (a Step or a tick at the end does nothing)."""
         with self.lock:
-            for _ in range(months):
+            for _ in range(max(0, min(months, self.months - self.month))):
                 self.model.step()
                 if self.model_b is not None:
                     self.model_b.step()
