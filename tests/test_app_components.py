@@ -60,11 +60,11 @@ def test_step_advances_model_plots_and_network() -> None:
 
 def test_slider_changes_model_parameter() -> None:
     session, rc = render()
-    slider = rc.find(v.Slider, label="Urgency").widget
+    slider = rc.find(v.Slider, label="Urgency (at reset)").widget
     slider.v_model = 0.2
     assert session.model.spec.preconditions.urgency == pytest.approx(0.2)
     assert session.overrides["preconditions.urgency"] == pytest.approx(0.2)
-    rc.find(v.Switch, label="Backbone organisation").widget.v_model = False
+    rc.find(v.Switch, label="Backbone organisation (live)").widget.v_model = False
     assert session.model.spec.backbone.enabled is False
     assert not session.model.has_backbone
     assert "backbone no" in month_text(rc)
@@ -301,3 +301,43 @@ def test_play_with_no_pause_ends_at_the_last_month() -> None:
     time.sleep(0.5)  # a loop that overshoots would step again here
     assert session.month == 6
     assert "Month 6 / 6" in month_text(rc)
+
+
+def test_a_slider_mid_run_changes_the_running_model_or_waits_for_reset() -> None:
+    session, rc = render()
+    session.step(10)
+    session.set_param("preconditions.resources", 0.1)  # live: the budget changes now
+    assert session.month == 10 and session.model.resources == 0.1
+    session.set_param("backbone.enabled", False)  # live: the backbone is dissolved now
+    assert session.month == 10 and not session.model.has_backbone
+    session.set_param("settings.initial_trust", 0.2)  # shapes the model at build time
+    assert session.month == 10 and session.pending == {"settings.initial_trust"}
+    assert session.model.spec.settings.initial_trust != 0.2
+    session.reset()
+    assert session.month == 0 and not session.pending
+    assert session.model.spec.settings.initial_trust == 0.2
+    assert session.model.resources == 0.1 and not session.model.has_backbone
+
+
+def test_the_page_marks_which_sliders_are_live_and_what_waits() -> None:
+    session, rc = render()
+    click(rc, "Step")
+    labels = [w.label for w in rc.find(v.Slider).widgets if w.label]
+    assert "Resources (live)" in labels and "Initial trust (at reset)" in labels
+    slider = rc.find(v.Slider, label="Initial trust (at reset)").widget
+    slider.v_model = 0.2
+    assert session.month == 1  # the run goes on
+    texts = [str(c) for w in rc.find(v.Html, tag="span").widgets for c in w.children]
+    assert "Changed while running: applies at the next Reset." in texts
+
+
+def test_compare_warns_when_b_sets_up_a_backbone_itself() -> None:
+    session = Session()
+    session.load_toml_text(
+        "name = 'late'\n[backbone]\nenabled = false\n[population]\ncitizens = 200\n"
+        "[[interventions]]\nkind = 'add_backbone'\nmonth = 24\n"
+    )
+    session.set_compare(True, "backbone off")
+    assert "month 24" in (session.variant_warning() or "")
+    session.set_compare(True, "low initial trust")
+    assert session.variant_warning() is None

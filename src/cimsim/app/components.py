@@ -17,7 +17,13 @@ import reacton.ipywidgets as rw
 import solara
 
 from cimsim.app import figures, texts
-from cimsim.app.state import COMPARE_VARIANTS, EVENT_FIELDS, PARAMETERS, Session
+from cimsim.app.state import (
+    COMPARE_VARIANTS,
+    EVENT_FIELDS,
+    LIVE_PARAMETERS,
+    PARAMETERS,
+    Session,
+)
 from cimsim.scenario import ScenarioError, bundled_scenarios
 
 CHARTS = {
@@ -48,7 +54,7 @@ def ParamSlider(session: Session, path: str, act: Callable, version: int) -> Non
     """A slider for one unit-interval parameter, with its explanation."""
     label, lo, hi, step = PARAMETERS[path]
     solara.SliderFloat(
-        label,
+        f"{label} ({'live' if path in LIVE_PARAMETERS else 'at reset'})",
         value=float(session.get_param(path)),
         min=lo,
         max=hi,
@@ -57,6 +63,12 @@ def ParamSlider(session: Session, path: str, act: Callable, version: int) -> Non
         on_value=lambda v: act(session.set_param, path, round(float(v), 4)),
     )
     solara.Text(texts.PARAMETERS[path], style=SMALL)
+    if path in session.pending:
+        solara.Text(
+            "Changed while running: applies at the next Reset.",
+            classes=["cimsim-pending"],
+            style={**SMALL, "color": "#b35900", "font-weight": "bold"},
+        )
 
 
 @solara.component
@@ -156,7 +168,7 @@ def ParameterControls(session: Session, act: Callable, version: int) -> None:
         ParamSlider(session, path, act, version)
     Heading("Backbone")
     solara.Switch(
-        label="Backbone organisation",
+        label="Backbone organisation (live)",
         color="primary",
         value=bool(session.get_param("backbone.enabled")),
         on_value=lambda on: act(session.set_param, "backbone.enabled", bool(on)),
@@ -180,6 +192,11 @@ def CompareControls(session: Session, act: Callable, version: int) -> None:
         value=session.variant,
         on_value=lambda v: v and act(session.set_compare, session.compare, v),
     )
+    warning = session.variant_warning()
+    if warning:
+        solara.Text(
+            warning, classes=["cimsim-variant-warning"], style={**SMALL, "color": "#b35900"}
+        )
 
 
 @solara.component

@@ -147,11 +147,39 @@ def sample_network(
     return NetworkView(nodes=nodes, pos=pos, index={int(r): i for i, r in enumerate(nodes)})
 
 
+LIVE_PARAMETERS = frozenset(
+    {"preconditions.resources", "backbone.capacity", "backbone.enabled", "settings.communication"}
+)
+"""Settings a running model takes on at once (budgets, the backbone's staff and existence,
+communication intensity). The others (urgency, champions, initial trust) shape the model
+when it is built: changed mid-run they apply at the next Reset."""
+
+
+def apply_live(model: CollectiveImpactModel, path: str, value: Any) -> None:
+    """Give a running model a new value of one of ``LIVE_PARAMETERS``."""
+    state = model.initiative
+    if path == "preconditions.resources":
+        state.resources = float(value)
+    elif path == "backbone.capacity":
+        state.backbone_capacity = float(value)
+    elif path == "settings.communication":
+        state.settings = state.settings.model_copy(update={"communication": float(value)})
+    elif path == "backbone.enabled":
+        if value and not state.has_backbone:
+            state.create_backbone()
+        elif not value and state.has_backbone:
+            state.remove_backbone()
+    else:
+        raise ValueError(f"{path} is not a live parameter")
+
+
 class Session:
     """One user's simulation: scenario, overrides, seed, scheduled events and the model(s).
 
-    Every change of scenario, parameter or seed rebuilds the model(s) at month 0;
-    :meth:`step` advances both models of compare mode in lockstep.
+    A change of scenario or seed rebuilds the model(s) at month 0. A parameter change does
+    too before the first step; after it, a live parameter changes the running model(s) at
+    once and any other waits in ``pending`` for the next Reset. :meth:`step` advances both
+    models of compare mode in lockstep.
     """
 
     def __init__(self, scenario: str = DEFAULT_SCENARIO, seed: int = 0) -> None:
@@ -172,6 +200,8 @@ class Session:
         self.network: NetworkView
         self.generation = 0
         """Counts model rebuilds; figures built for an older generation are stale."""
+        self.pending: set[str] = set()
+        """Parameters changed mid-run that apply at the next Reset."""
         self.reset()
 
     # ------------------------------------------------------------------ scenarios
@@ -240,13 +270,35 @@ class Session:
         return get_path(self.scenario(), path)
 
     def set_param(self, path: str, value: Any) -> None:
-        """Set a dotted parameter and rebuild the model(s); invalid values raise ScenarioError."""
+        """Set a dotted parameter (invalid values raise ScenarioError): before the first
+        step the model(s) are rebuilt; later a live parameter changes the running model(s)
+        and any other is kept for the next Reset (``pending``)."""
         with self.lock:
             new = {**self.overrides, path: value}
             data = apply_overrides(self.base, new)
             validate(data, f"{self.source} (with {path} = {value!r})")
             self.overrides = new
-            self.reset()
+            if self.month == 0:
+                self.reset()
+            elif path in LIVE_PARAMETERS:
+                apply_live(self.model, path, get_path(self.scenario(), path))
+                if self.model_b is not None:
+                    apply_live(self.model_b, path, get_path(self.scenario_b(), path))
+                self.generation += 1
+            else:
+                self.pending.add(path)
+
+    def variant_warning(self) -> str | None:
+        """Why compare mode's label may mislead: B's own events undo the variant."""
+        if not self.compare or self.variant != "backbone off":
+            return None
+        adds = [e.month for e in self.scenario_b().interventions if e.kind == "add_backbone"]
+        if not adds:
+            return None
+        return (
+            f"B's own events set up a backbone at month {adds[0]}: B has no backbone only "
+            "until then"
+        )
 
     def set_seed(self, text: str | int) -> None:
         """Set the seed from a text box value and rebuild the model(s)."""
@@ -268,6 +320,7 @@ class Session:
     def reset(self) -> None:
         """Rebuild the model(s) at month 0 with the current settings, seed and events."""
         with self.lock:
+            self.pending = set()
             spec = self.scenario()
             spec_b = self.scenario_b() if self.compare else None
             self.model = self._build(spec)
