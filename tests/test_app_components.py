@@ -341,3 +341,31 @@ def test_compare_warns_when_b_sets_up_a_backbone_itself() -> None:
     assert "month 24" in (session.variant_warning() or "")
     session.set_compare(True, "low initial trust")
     assert session.variant_warning() is None
+
+
+def test_a_mistake_is_shown_in_the_card_of_its_control_and_play_clears_it() -> None:
+    import time
+
+    session, rc = render()
+    type_text(rc, "Seed", "not-a-number")  # a mistake in the Run card
+
+    def has_alert(widget: object) -> bool:
+        if isinstance(widget, v.Alert):
+            return True
+        children = getattr(widget, "children", None) or []
+        return any(has_alert(c) for c in children if not isinstance(c, str))
+
+    def cards_with_error() -> list[str]:
+        return [
+            str(card.children[0].children[0])  # the card's title
+            for card in rc.find(v.Card).widgets
+            if has_alert(card)
+        ]
+
+    assert cards_with_error() == ["Run"]
+    click(rc, "Play")
+    deadline = time.time() + 10
+    while cards_with_error() and time.time() < deadline:
+        time.sleep(0.05)
+    click(rc, "Pause")
+    assert cards_with_error() == []

@@ -60,7 +60,7 @@ def ParamSlider(session: Session, path: str, act: Callable, version: int) -> Non
         max=hi,
         step=step,
         thumb_label="always",
-        on_value=lambda v: act(session.set_param, path, round(float(v), 4)),
+        on_value=lambda v: act(session.set_param, path, round(float(v), 4), where="params"),
     )
     solara.Text(texts.PARAMETERS[path], style=SMALL)
     if path in session.pending:
@@ -81,21 +81,29 @@ def ScenarioControls(session: Session, act: Callable, version: int) -> None:
         label="Scenario",
         values=bundled,
         value=current,
-        on_value=lambda name: name and act(session.load_bundled, name),
+        on_value=lambda name: name and act(session.load_bundled, name, where="scenario"),
     )
     if current is None:
         solara.Text(f"Your scenario: {session.source}", style=SMALL)
     solara.FileDrop(
         label="…or drop your own scenario .toml here",
-        on_file=lambda f: act(session.load_toml_text, f["data"], f["name"]),
+        on_file=lambda f: act(session.load_toml_text, f["data"], f["name"], where="scenario"),
         lazy=False,
     )
     with solara.Details("Paste a scenario (TOML)"):
-        solara.InputTextArea("TOML", value=pasted, rows=5, continuous_update=True)
+        solara.InputTextArea(
+            "TOML",
+            value=pasted,
+            rows=5,
+            auto_grow=False,  # a pasted file scrolls inside the box instead of growing it
+            continuous_update=True,
+        )
         solara.Button(
             "Load TOML",
             small=True,
-            on_click=lambda: act(session.load_toml_text, pasted.value, "pasted.toml"),
+            on_click=lambda: act(
+                session.load_toml_text, pasted.value, "pasted.toml", where="scenario"
+            ),
         )
 
 
@@ -119,10 +127,12 @@ def Player(
         solara.Button(
             "Step",
             color="primary",
-            on_click=lambda: act(session.step),
+            on_click=lambda: act(session.step, where="run"),
             disabled=playing.value or session.finished,
         )
-        solara.Button("Reset", on_click=lambda: (playing.set(False), act(session.reset)))
+        solara.Button(
+            "Reset", on_click=lambda: (playing.set(False), act(session.reset, where="run"))
+        )
 
 
 @solara.component
@@ -142,7 +152,7 @@ def RunControls(
     solara.InputText(
         "Seed",
         value=str(session.seed),
-        on_value=lambda text: act(session.set_seed, text),
+        on_value=lambda text: act(session.set_seed, text, where="run"),
         continuous_update=False,
     )
 
@@ -171,7 +181,7 @@ def ParameterControls(session: Session, act: Callable, version: int) -> None:
         label="Backbone organisation (live)",
         color="primary",
         value=bool(session.get_param("backbone.enabled")),
-        on_value=lambda on: act(session.set_param, "backbone.enabled", bool(on)),
+        on_value=lambda on: act(session.set_param, "backbone.enabled", bool(on), where="params"),
     )
     solara.Text(texts.PARAMETERS["backbone.enabled"], style=SMALL)
     ParamSlider(session, "backbone.capacity", act, version)
@@ -184,13 +194,13 @@ def CompareControls(session: Session, act: Callable, version: int) -> None:
         label="Compare A with B",
         color="primary",
         value=session.compare,
-        on_value=lambda on: act(session.set_compare, bool(on)),
+        on_value=lambda on: act(session.set_compare, bool(on), where="compare"),
     )
     solara.Select(
         label="B = A but with",
         values=list(COMPARE_VARIANTS),
         value=session.variant,
-        on_value=lambda v: v and act(session.set_compare, session.compare, v),
+        on_value=lambda v: v and act(session.set_compare, session.compare, v, where="compare"),
     )
     warning = session.variant_warning()
     if warning:
@@ -224,7 +234,7 @@ def EventControls(
                     raise ScenarioError(f"{field} must be a number (got {raw!r})") from None
             session.schedule(event)
 
-        act(do)
+        act(do, where="events")
 
     solara.Select(label="Event", values=list(EVENT_FIELDS), value=kind)
     solara.Text(texts.EVENTS[kind.value], style=SMALL)
@@ -234,7 +244,11 @@ def EventControls(
             solara.InputText(f"{field} (default {default})", value=value, continuous_update=True)
     with solara.Row(gap="6px"):
         solara.Button("Schedule", color="primary", small=True, on_click=schedule)
-        solara.Button("Clear my events", small=True, on_click=lambda: act(session.clear_events))
+        solara.Button(
+            "Clear my events",
+            small=True,
+            on_click=lambda: act(session.clear_events, where="events"),
+        )
     Timeline(session, version_live)
 
 
@@ -318,8 +332,9 @@ def chart_names(session: Session) -> list[str]:
 def Views(session: Session, version: solara.Reactive[int], chart: solara.Reactive[str]) -> None:
     """The main area: month counter, network and the selected chart.
 
-    This is the only component that reads ``version``, so a step re-renders it alone
-    (in one pass); the controls, the header and the exports follow the settings.
+    Besides the player buttons and the event timeline, this is the only component that
+    reads ``version``, so a step re-renders little; the controls, the header and the
+    exports follow the settings.
     """
     v = version.value
     live = solara.use_memo(figures.LiveFigures, [])
@@ -356,19 +371,33 @@ def Controls(
     playing: solara.Reactive[bool],
     interval: solara.Reactive[int],
     per_tick: solara.Reactive[int],
+    error: solara.Reactive[tuple[str, str] | None],
 ) -> None:
     """The control column (redrawn when settings change, not on every step)."""
     c = config.value
     with solara.Card("Scenario", margin=0):
+        CardError(error, "scenario")
         ScenarioControls(session, act, c)
     with solara.Card("Run", margin=0):
+        CardError(error, "run")
         RunControls(session, act, playing, interval, per_tick, c, version)
     with solara.Card("Compare", margin=0):
+        CardError(error, "compare")
         CompareControls(session, act, c)
     with solara.Card("Schedule an event", margin=0):
+        CardError(error, "events")
         EventControls(session, act, c, version)
     with solara.Card("Preconditions and settings", margin=0):
+        CardError(error, "params")
         ParameterControls(session, act, c)
+
+
+@solara.component
+def CardError(error: solara.Reactive[tuple[str, str] | None], where: str) -> None:
+    """The last mistake, shown in the card of the control that caused it (until the next
+    action succeeds or Play starts)."""
+    if error.value is not None and error.value[0] == where:
+        solara.Error(error.value[1], classes=["cimsim-error"], dense=True)
 
 
 @solara.component
@@ -387,17 +416,20 @@ def AppPage(session: Session | None = None) -> None:
     per_tick = solara.use_reactive(1)
     chart = solara.use_reactive("Building blocks")
 
-    def act(fn: Callable, *args: Any) -> None:
+    def act(fn: Callable, *args: Any, where: str) -> None:
+        """Run a control's action; a mistake is shown in that control's card (``where``)."""
         try:
             fn(*args)
             error.set(None)
         except ScenarioError as err:
-            error.set(str(err))
+            error.set((where, str(err)))
         version.set(version.value + 1)
         if fn != session.step:
             config.set(config.value + 1)
 
     def loop(cancel: threading.Event) -> None:
+        if playing.value and error.value is not None:
+            error.set(None)  # a new run of the player: the last mistake is history
         while playing.value and not cancel.is_set():
             # a pause of 0 still leaves the page time to draw each month
             time.sleep(max(interval.value, MIN_TICK_MS) / 1000)
@@ -417,7 +449,7 @@ def AppPage(session: Session | None = None) -> None:
             classes=["cimsim-controls"],
             style={"width": "340px", "min-width": "300px", "flex": "0 0 340px"},
         ):
-            Controls(session, act, version, config, playing, interval, per_tick)
+            Controls(session, act, version, config, playing, interval, per_tick, error)
         with solara.Column(gap="8px", style={"flex": "1 1 auto", "min-width": "0"}):
             c = config.value
             spec = session.model.spec
@@ -428,8 +460,6 @@ def AppPage(session: Session | None = None) -> None:
             if spec.description:
                 solara.Text(spec.description, style=SMALL)
             solara.Text(texts.INTRO, style=SMALL)
-            if error.value:
-                solara.Error(error.value, classes=["cimsim-error"])
             Views(session, version, chart)
             names = chart_names(session)
             shown = chart.value if chart.value in names else names[0]
