@@ -189,6 +189,18 @@ def test_app_in_browser() -> None:
                 assert page.locator(".cimsim-month-b").first.inner_text() != b_text
                 assert _image(page, ".cimsim-chart") != diff0, "difference plot did not change"
                 page.screenshot(path=str(ARTIFACTS / "app.png"), full_page=True)
+                # a phone: everything stacks, nothing scrolls sideways, the views stay large
+                page.set_viewport_size({"width": 390, "height": 844})
+                time.sleep(1.0)
+                sideways = page.evaluate(
+                    "() => document.documentElement.scrollWidth - window.innerWidth"
+                )
+                assert sideways <= 1, f"the page scrolls {sideways} px sideways at 390 px"
+                net_box = page.locator(".cimsim-network img").first.bounding_box()
+                ctl_box = page.locator(".cimsim-controls").first.bounding_box()
+                assert net_box["width"] >= 300, f"network view only {net_box['width']:.0f} px"
+                assert net_box["y"] > ctl_box["y"] + ctl_box["height"] - 1  # below the controls
+                page.screenshot(path=str(ARTIFACTS / "app-390.png"), full_page=True)
                 # every asset comes from this server: nothing from a CDN, nothing missing
                 outside = [u for u in requests if not u.startswith((url, "blob:", "data:"))]
                 assert outside == [], f"requests left the server: {outside[:5]}"

@@ -10,7 +10,7 @@ import pytest
 import solara
 
 from cimsim.app import Page, Session, figures, serve
-from cimsim.scenario import ScenarioError
+from cimsim.scenario import ScenarioError, load_scenario
 
 
 def render(session: Session | None = None):
@@ -225,6 +225,7 @@ def test_exports_csv_and_png() -> None:
     assert "impact" in header and "b_impact" in header
     assert any(h.startswith("area: ") for h in header)
     assert len(text.splitlines()) == 6
+    assert "preconditions.resources" in header and "events" in header  # the settings used
     for name in figures.BUILDERS:
         png = figures.png_bytes(figures.make_figure(s, name))
         assert png.startswith(b"\x89PNG")
@@ -369,3 +370,23 @@ def test_a_mistake_is_shown_in_the_card_of_its_control_and_play_clears_it() -> N
         time.sleep(0.05)
     click(rc, "Pause")
     assert cards_with_error() == []
+
+
+def test_the_saved_scenario_reproduces_the_run(tmp_path, capsys) -> None:
+    import json
+
+    from cimsim.cli import main
+
+    s = Session(seed=3)
+    s.set_param("preconditions.resources", 0.35)
+    s.set_param("settings.initial_trust", 0.25)
+    s.schedule({"kind": "trust_shock", "month": 5})
+    s.step(12)
+    path = tmp_path / "saved.toml"
+    path.write_bytes(s.toml_bytes())
+    saved = load_scenario(path)
+    assert saved.preconditions.resources == 0.35 and saved.settings.initial_trust == 0.25
+    assert "trust_shock" in [e.kind for e in saved.interventions]
+    assert main(["run", str(path), "--seed", "3", "--steps", "12", "--json"]) == 0
+    final = json.loads(capsys.readouterr().out)["final"]
+    assert final["impact"] == s.model.latest["impact"]  # the same run, bit for bit

@@ -284,6 +284,7 @@ def Exports(session: Session, chart: str, config: int) -> None:
     stem = f"cimsim-{session.scenario_name}-seed{session.seed}"
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
         solara.FileDownload(csv, filename=f"{stem}.csv", label="Time series (CSV)")
+        solara.FileDownload(session.toml_bytes, filename=f"{stem}.toml", label="Scenario (TOML)")
         solara.FileDownload(png("network"), filename=f"{stem}-network.png", label="Network (PNG)")
         solara.FileDownload(png(chart), filename=f"{stem}-{chart}.png", label="Chart (PNG)")
 
@@ -341,11 +342,14 @@ def Views(session: Session, version: solara.Reactive[int], chart: solara.Reactiv
     names = chart_names(session)
     shown = chart.value if chart.value in names else names[0]
     Summary(session, v)
-    with solara.Columns([5, 6]):
-        with solara.Column(classes=["cimsim-network"], gap="2px"):
+    # side by side when there is room, one above the other on a narrow screen
+    with solara.Row(gap="12px", style={"flex-wrap": "wrap", "align-items": "flex-start"}):
+        with solara.Column(
+            classes=["cimsim-network"], gap="2px", style={"flex": "5 1 320px", "min-width": "0"}
+        ):
             Figure(session, live, "network", v)
             Caption(session, v)
-        with solara.Column(classes=["cimsim-chart"]):
+        with solara.Column(classes=["cimsim-chart"], style={"flex": "6 1 360px", "min-width": "0"}):
             solara.ToggleButtonsSingle(
                 value=shown,
                 values=names,
@@ -443,14 +447,15 @@ def AppPage(session: Session | None = None) -> None:
     solara.use_thread(loop, dependencies=[playing.value], intrusive_cancel=False)
 
     solara.Title("cimsim — collective impact simulator")
-    with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
+    # the controls beside the views on a wide screen, above them on a narrow one
+    with solara.Row(gap="12px", style={"align-items": "flex-start", "flex-wrap": "wrap"}):
         with solara.Column(
             gap="8px",
             classes=["cimsim-controls"],
-            style={"width": "340px", "min-width": "300px", "flex": "0 0 340px"},
+            style={"flex": "0 1 340px", "min-width": "0", "max-width": "100%"},
         ):
             Controls(session, act, version, config, playing, interval, per_tick, error)
-        with solara.Column(gap="8px", style={"flex": "1 1 auto", "min-width": "0"}):
+        with solara.Column(gap="8px", style={"flex": "1 1 600px", "min-width": "0"}):
             c = config.value
             spec = session.model.spec
             # the scenario's own text is the user's: shown as text, never as Markdown/HTML

@@ -8,6 +8,7 @@ so everything here is unit-testable without a browser.
 
 from __future__ import annotations
 
+import json
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -430,4 +431,24 @@ class Session:
                 df = df.join(b.add_prefix("b_"))
             df.insert(0, "scenario", self.scenario_name)
             df.insert(1, "seed", self.seed)
+            # the settings the run was made with, so the file explains itself
+            for i, path in enumerate([*PARAMETERS, "backbone.enabled"]):
+                df.insert(2 + i, path, get_path(self.model.spec, path))
+            events = [e.model_dump(exclude_none=True) for e in self.model.interventions]
+            df.insert(3 + len(PARAMETERS), "events", json.dumps(events))
         return df.to_csv().encode("utf-8")
+
+    def toml_bytes(self) -> bytes:
+        """The current scenario A as a TOML file: the sliders' values and every event, so
+        ``cimsim run`` (or an upload) reproduces the run with the same seed."""
+        import tomli_w
+
+        with self.lock:
+            data = self.scenario().model_dump(mode="json", exclude_none=True)
+            data["interventions"] = [
+                e.model_dump(mode="json", exclude_none=True) for e in self.model.interventions
+            ]
+            header = (
+                f"# saved from the cimsim app; run it with: cimsim run FILE --seed {self.seed}\n"
+            )
+        return (header + tomli_w.dumps(data)).encode("utf-8")
