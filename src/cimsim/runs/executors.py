@@ -157,8 +157,11 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
         if not host or host.startswith(":"):
             raise UserError(f"executor dask:{target}: expected {target[:6]}HOST:PORT")
         # a lost scheduler is reported by the engine in one line; Dask's own log of its
-        # reconnection attempts would only repeat it
-        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+        # reconnection attempts, and asyncio's report of the tasks the lost connection
+        # left unfinished (a traceback, logged whenever they are collected), would only
+        # repeat it: both are quiet for the rest of this process
+        for name in ("distributed", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         if target.startswith("tls://"):
             _check_tls(target)
         try:
