@@ -390,3 +390,30 @@ def test_the_saved_scenario_reproduces_the_run(tmp_path, capsys) -> None:
     assert main(["run", str(path), "--seed", "3", "--steps", "12", "--json"]) == 0
     final = json.loads(capsys.readouterr().out)["final"]
     assert final["impact"] == s.model.latest["impact"]  # the same run, bit for bit
+
+
+def test_a_scenario_file_can_be_picked_by_browsing() -> None:
+    session, rc = render()
+    picker = rc.find(w.FileUpload).widget
+    text = b"name = 'picked'\n[population]\ncitizens = 150\n"
+    from datetime import UTC, datetime
+
+    picker.value = ({"name": "picked.toml", "type": "", "size": len(text),
+                     "content": memoryview(text), "last_modified": datetime.now(UTC)},)  # fmt: skip
+    assert session.model.spec.name == "picked"
+    assert session.model.spec.population.citizens == 150
+
+
+def test_charts_export_as_svg_too() -> None:
+    s = Session()
+    s.step(2)
+    for name in figures.BUILDERS:
+        svg = figures.svg_bytes(figures.make_figure(s, name))
+        assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
+    _, rc = render(s)
+    labels = []
+    for button in rc.find(v.Btn).widgets:
+        for child in button.children:
+            inner = child.children if hasattr(child, "children") else [child]
+            labels += [x for x in inner if isinstance(x, str)]
+    assert "Network (SVG)" in labels and "Chart (SVG)" in labels

@@ -90,6 +90,16 @@ def ScenarioControls(session: Session, act: Callable, version: int) -> None:
         on_file=lambda f: act(session.load_toml_text, f["data"], f["name"], where="scenario"),
         lazy=False,
     )
+
+    def picked(files: Any) -> None:
+        if files:
+            first = files[0]
+            act(session.load_toml_text, bytes(first["content"]), first["name"], where="scenario")
+
+    rw.FileUpload(
+        accept=".toml", multiple=False, description="Browse…", icon="folder-open",
+        on_value=picked,
+    )  # fmt: skip
     with solara.Details("Paste a scenario (TOML)"):
         solara.InputTextArea(
             "TOML",
@@ -274,10 +284,11 @@ def Exports(session: Session, chart: str, config: int) -> None:
     def csv() -> bytes:
         return session.csv_bytes()
 
-    def png(name: str) -> Callable[[], bytes]:
+    def render(name: str, fmt: str) -> Callable[[], bytes]:
         def make() -> bytes:
             with session.lock:
-                return figures.png_bytes(figures.make_figure(session, name))
+                fig = figures.make_figure(session, name)
+                return figures.png_bytes(fig) if fmt == "png" else figures.svg_bytes(fig)
 
         return make
 
@@ -285,8 +296,15 @@ def Exports(session: Session, chart: str, config: int) -> None:
     with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
         solara.FileDownload(csv, filename=f"{stem}.csv", label="Time series (CSV)")
         solara.FileDownload(session.toml_bytes, filename=f"{stem}.toml", label="Scenario (TOML)")
-        solara.FileDownload(png("network"), filename=f"{stem}-network.png", label="Network (PNG)")
-        solara.FileDownload(png(chart), filename=f"{stem}-{chart}.png", label="Chart (PNG)")
+        for fmt in ("png", "svg"):
+            solara.FileDownload(
+                render("network", fmt), filename=f"{stem}-network.{fmt}",
+                label=f"Network ({fmt.upper()})",
+            )  # fmt: skip
+            solara.FileDownload(
+                render(chart, fmt), filename=f"{stem}-{chart}.{fmt}",
+                label=f"Chart ({fmt.upper()})",
+            )  # fmt: skip
 
 
 @solara.component

@@ -327,3 +327,10 @@ def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def svg_bytes(fig: Figure) -> bytes:
+    """Render a figure as SVG bytes (vector, for papers and slides)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg")
+    return buf.getvalue()
