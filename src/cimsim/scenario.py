@@ -566,27 +566,6 @@ _MEANINGS = {
 }
 
 
-def parse_event(text: str) -> dict[str, Any]:
-    """Parse ``--event month=24,kind=add_backbone,capacity=0.5`` into an event table."""
-    event: dict[str, Any] = {}
-    for item in (i.strip() for i in text.split(",")):
-        if not item:
-            continue
-        if "=" not in item:
-            raise ScenarioError(
-                f"--event {text}: expected KEY=VALUE,... e.g. month=24,kind=add_backbone"
-            )
-        key, value = (p.strip() for p in item.split("=", 1))
-        event[key] = parse_value(value)
-    if "kind" not in event or "month" not in event:
-        raise ScenarioError(f"--event {text}: needs kind=... and month=...")
-    if event["kind"] not in EVENTS:
-        raise ScenarioError(
-            f"--event {text}: unknown kind {event['kind']!r} (kinds: {', '.join(EVENTS)})"
-        )
-    return event
-
-
 def late_events(scenario: Scenario, steps: int) -> list[str]:
     """Warnings for events scheduled after a run's last month (they never fire)."""
     return [

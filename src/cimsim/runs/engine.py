@@ -226,11 +226,7 @@ def _consolidate_finals(
     if len(df) != n_runs:
         raise RuntimeError(f"only {len(df)} of {n_runs} runs have results")
     df = df.drop(columns="run").reset_index(drop=True)
-    points = df["point"].to_numpy()
-    for i, path in enumerate(_design_paths(design)):
-        values = [_cell(get_path(sc, path)) for sc in resolved]
-        column = pd.Series(values).iloc[points].reset_index(drop=True)
-        df.insert(len(ID_COLUMNS) + i, path, column)
+    _insert_design_columns(df, len(ID_COLUMNS), design, resolved)
     return df
 
 
@@ -243,11 +239,18 @@ def _consolidate_series(
     df = df[df["run"].isin(done)]
     df = df.drop_duplicates(["run", "month"]).sort_values(["run", "month"], kind="stable")
     df = df.drop(columns="run").reset_index(drop=True)
+    _insert_design_columns(df, len(ID_COLUMNS) + 1, design, resolved)  # after "month"
+    return df
+
+
+def _insert_design_columns(
+    df: pd.DataFrame, at: int, design: list[dict[str, Any]], resolved: list[Scenario]
+) -> None:
+    """Insert one column per design path at position ``at``: each row's point's value."""
     points = df["point"].to_numpy()
     for i, path in enumerate(_design_paths(design)):
         values = [_cell(get_path(sc, path)) for sc in resolved]
-        df.insert(len(ID_COLUMNS) + 1 + i, path, pd.Series(values).iloc[points].to_numpy())
-    return df
+        df.insert(at + i, path, pd.Series(values).iloc[points].to_numpy())
 
 
 # ---------------------------------------------------------------------- driver
