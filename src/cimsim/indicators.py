@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
-from cimsim.population import CITIZEN, SECTORS
+from cimsim.kernels import masked_mean, pairwise_sum
+from cimsim.population import AWARE, CITIZEN, ENGAGED, SECTORS
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -65,7 +67,7 @@ def agenda_alignment(state: Initiative) -> float:
     partners = pop.engaged & (pop.sector != CITIZEN)
     if int(partners.sum()) < 2:
         return 0.0
-    return float(max(0.0, 1.0 - pop.position[partners].std() / UNIFORM_SD))
+    return float(max(0.0, 1.0 - _sd(pop.position, partners) / UNIFORM_SD))
 
 
 def partner_coverage(state: Initiative) -> float:
@@ -77,10 +79,8 @@ def partner_coverage(state: Initiative) -> float:
 
 def communication(state: Initiative) -> float:
     """Share of ties between engaged stakeholders that carried a contact this month."""
-    ties = state.ties
-    both = state.engaged_ties()
-    n = int(both.sum())
-    return float((ties.active & both).sum() / n) if n else 0.0
+    both, contacted = _count_pairs(state.engaged_ties(), state.ties.active)
+    return contacted / both if both else 0.0
 
 
 def trust(state: Initiative) -> float:
@@ -89,8 +89,7 @@ def trust(state: Initiative) -> float:
     if len(ties) == 0:
         return 0.0
     idx = state.active_idx if state.active_idx.size else np.flatnonzero(ties.active)
-    active = ties.trust[idx]
-    return float(active.mean() if active.size else ties.trust.mean())
+    return float(pairwise_sum(ties.trust[idx]) / idx.size if idx.size else ties.trust.mean())
 
 
 def voice_inequality(shares: np.ndarray) -> float:
@@ -99,11 +98,6 @@ def voice_inequality(shares: np.ndarray) -> float:
         return 0.0
     diff = np.abs(shares[:, None] - shares[None, :]).sum()
     return float(diff / (2 * shares.size**2 * shares.mean()))
-
-
-def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
-    total = float(weights.sum())
-    return float((values * weights).sum() / total) if total > 0 else 0.0
 
 
 def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
@@ -115,19 +109,23 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
     """
     pop = state.pop
     n = len(pop)
-    eng = pop.engaged
-    sizes = np.bincount(pop.sector, minlength=len(SECTORS))
+    # per sector: engaged, aware or engaged, burnt out, at a meeting this month
+    counts, sizes = _census(pop.sector, pop.engagement, pop.burnt_out, pop.attended)
     present = sizes > 0
-
-    def by_sector(mask: np.ndarray) -> np.ndarray:
-        counts = np.bincount(pop.sector[mask], minlength=len(SECTORS))
-        return np.where(present, counts / np.maximum(sizes, 1), 0.0)
-
-    rates = by_sector(eng)
+    shares = np.where(present, counts / np.maximum(sizes, 1), 0.0)
+    rates = shares[0]
+    sector_means = _means_over(shares, present) if n else np.zeros(4)
     alignment = agenda_alignment(state)
     coverage = partner_coverage(state)
-    cap_eng = pop.capacity * eng
     dropped = month.get("dropped", 0.0)
+    weight, commitment, fatigue, reserves = _engaged_means(
+        pop.engagement,
+        pop.capacity,
+        pop.commitment,
+        pop.fatigue,
+        pop.reserve,
+        state.cal.population.initial_reserve,
+    )
     out = {
         "impact": float(state.need @ state.progress / state.need.sum()),
         "common_agenda": alignment * coverage,
@@ -136,7 +134,7 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
         "communication": communication(state),
         "backbone_support": float(min(1.0, state.backbone_support())),
         "trust": trust(state),
-        "participation": float(rates[present].mean()) if n else 0.0,
+        "participation": float(sector_means[0]),
     }
     for code, name in enumerate(SECTORS):
         out[f"participation_{name}"] = float(rates[code])
@@ -144,23 +142,77 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
         agenda_alignment=alignment,
         partner_coverage=coverage,
         partner_trust=state.engaged_trust(),
-        aware=float(by_sector(pop.engagement >= 1)[present].mean()) if n else 0.0,
-        commitment=_weighted_mean(pop.commitment, cap_eng),
+        aware=float(sector_means[1]),
+        commitment=commitment,
         urgency=float(state.urgency),
-        reserves=float(np.minimum(pop.reserve / state.cal.population.initial_reserve, 1.0).mean())
-        if n
-        else 0.0,
-        fatigue=_weighted_mean(pop.fatigue, cap_eng),
-        dropout=dropped / max(float(cap_eng.sum()) + dropped, 1e-12),
-        burnout=float(by_sector(pop.burnt_out)[present].mean()) if n else 0.0,
+        reserves=reserves if n else 0.0,
+        fatigue=fatigue,
+        dropout=dropped / max(weight + dropped, 1e-12),
+        burnout=float(sector_means[2]),
         duplication=month.get("duplication", 0.0),
         area_coverage=month.get("area_coverage", 0.0),
         gap_information=month.get("gap_information", 0.0),
         visible_wins=month.get("visible_wins", 0.0),
         voice_inequality=voice_inequality(rates[present]),
-        meeting_attendance=float(by_sector(pop.attended)[present].mean()) if n else 0.0,
+        meeting_attendance=float(sector_means[3]),
         ties=float(len(state.ties)),
         pool_raised=float(state.pool_raised / state.capacity_total) if n else 0.0,
         pool_paid=float(state.pool_paid / state.capacity_total) if n else 0.0,
     )
     return out
+
+
+@njit(cache=True)
+def _census(sector, engagement, burnt_out, attended):
+    """Per sector: stakeholders engaged, aware or engaged, burnt out, at a meeting (rows),
+    and the sector sizes."""
+    counts = np.zeros((4, len(SECTORS)), np.int64)
+    sizes = np.zeros(len(SECTORS), np.int64)
+    for i in range(sector.size):
+        s = sector[i]
+        sizes[s] += 1
+        counts[0, s] += engagement[i] == ENGAGED
+        counts[1, s] += engagement[i] >= AWARE
+        counts[2, s] += burnt_out[i]
+        counts[3, s] += attended[i]
+    return counts, sizes
+
+
+@njit(cache=True)
+def _means_over(shares, present):
+    """Each row's mean over the sectors present (``shares[k][present].mean()``)."""
+    out = np.zeros(shares.shape[0])
+    for k in range(shares.shape[0]):
+        out[k] = masked_mean(shares[k], present, 0.0)
+    return out
+
+
+@njit(cache=True)
+def _sd(values, mask):
+    """``values[mask].std()``, exactly as numpy computes it."""
+    x = values[mask]
+    dev = x - pairwise_sum(x) / x.size
+    return np.sqrt(pairwise_sum(dev * dev) / x.size)
+
+
+@njit(cache=True)
+def _count_pairs(engaged_tie, active):
+    """Ties between engaged stakeholders, and how many of them carried a contact."""
+    both = contacted = 0
+    for e in range(active.size):
+        if engaged_tie[e]:
+            both += 1
+            contacted += active[e]
+    return both, contacted
+
+
+@njit(cache=True)
+def _engaged_means(engagement, capacity, commitment, fatigue, reserve, initial_reserve):
+    """The capacity of the engaged, their capacity-weighted mean commitment and fatigue,
+    and everyone's mean reserve relative to the initial reserve (capped at 1)."""
+    weight = capacity * (engagement == ENGAGED)
+    total = pairwise_sum(weight)
+    commit = pairwise_sum(commitment * weight) / total if total > 0 else 0.0
+    tired = pairwise_sum(fatigue * weight) / total if total > 0 else 0.0
+    reserves = pairwise_sum(np.minimum(reserve / initial_reserve, 1.0)) / max(reserve.size, 1)
+    return total, commit, tired, reserves

@@ -28,6 +28,7 @@ import numpy as np
 
 from cimsim import indicators
 from cimsim.interventions import apply_interventions
+from cimsim.kernels import masked_mean
 from cimsim.mechanisms import (
     activities,
     agenda,
@@ -38,7 +39,7 @@ from cimsim.mechanisms import (
     resources,
     trust,
 )
-from cimsim.population import Population
+from cimsim.population import ENGAGED, Population
 from cimsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -138,26 +139,29 @@ class Initiative:
 
     # ------------------------------------------------------------------ helpers
 
-    def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
-        """Mean trust over the ties that count for the given stakeholders (initial trust if
-        they have none): all ties of a citizen, the peer ties of an organisation."""
+    def node_trust(self) -> np.ndarray:
+        """Each stakeholder's mean trust over the ties that count for it (initial trust if
+        it has none): all ties of a citizen, the peer ties of an organisation."""
         mean = self._node_trust
         if mean is None:
             mean = self.ties.neighbourhood_mean(self.ties.trust, self.settings.initial_trust)
-        return mean[rows]
+        return mean
+
+    def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`node_trust` of the given stakeholders."""
+        return self.node_trust()[rows]
 
     def engaged_ties(self) -> np.ndarray:
         """Mask of ties whose both ends are engaged (cached for the rest of the step)."""
         if self._eng_ties is not None:
             return self._eng_ties
-        eng = self.pop.engaged
-        return eng[self.ties.u] & eng[self.ties.v]
+        return self.ties.between(self.pop.engagement == ENGAGED)
 
     def engaged_trust(self) -> float:
         """Mean trust on ties between engaged partner organisations (initial trust if none)."""
         ties = self.ties
-        both = self.engaged_ties() & ties.org[ties.u] & ties.org[ties.v]
-        return float(ties.trust[both].mean()) if both.any() else self.settings.initial_trust
+        both = ties.between(self.pop.engagement == ENGAGED, ties.org)
+        return masked_mean(ties.trust, both, self.settings.initial_trust)
 
     # ------------------------------------------------------------------ the month
 
@@ -179,8 +183,7 @@ class Initiative:
         self._node_trust = self.ties.neighbourhood_mean(
             self.ties.trust, self.settings.initial_trust
         )
-        for unit in self.backbones:
-            unit.convene()
+        backbone.convene_units(self, self.backbones)
         backbone.convene_as_partners(self)
         self._node_trust = None
 
@@ -190,8 +193,7 @@ class Initiative:
         recruitment.become_aware(self)
         recruitment.engage(self)
         recruitment.drop_out(self)
-        for unit in self.backbones:
-            unit.broker_ties()
+        backbone.broker_units(self, self.backbones)
         self._eng_ties = self.engaged_ties()  # engagement and ties are fixed from here on
 
         activities.allocate_activities(self, self.gap_info)
@@ -248,3 +250,19 @@ class Initiative:
 
     def __repr__(self) -> str:
         return f"Initiative({self.spec.name!r}, month={self.month})"
+
+
+WARM_UP = {
+    "population.citizens": 40,
+    "population.businesses": 6,
+    "population.government": 4,
+    "population.civil_society": 4,
+}
+"""Overrides that make the scenarios tiny for :func:`warm_up`."""
+
+
+def warm_up() -> None:
+    """Load (or compile, the first time) every kernel of the monthly step: two tiny
+    initiatives, one with a central backbone, one with village groups, run a few months."""
+    for name in ("malmo", "skive"):
+        Initiative(load_scenario(name, WARM_UP), rng=0).run(3)

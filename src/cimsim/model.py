@@ -178,12 +178,16 @@ class CollectiveImpactModel(Model):
         """How much of the coordination partners do themselves (see ``Initiative``)."""
         return self.initiative.partner_share()
 
+    def node_trust(self) -> np.ndarray:
+        """Each stakeholder's mean trust over the ties that count for it (see ``Initiative``)."""
+        return self.initiative.node_trust()
+
     def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
         """Mean trust over the ties that count for the given stakeholders (computed once per
         month for all of them, so reading every agent's trust costs one pass over the ties)."""
         key = (self.steps, len(self.ties))
         if self._trust_cache is None or self._trust_cache[0] != key:
-            everyone = self.initiative.mean_trust_of(np.arange(len(self.pop)))
+            everyone = self.initiative.node_trust()
             self._trust_cache = (key, everyone)
         return self._trust_cache[1][rows]
 

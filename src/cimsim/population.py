@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from cimsim.calibration import PopulationCal
 from cimsim.network import generate_ties
@@ -82,23 +83,15 @@ class Ties:
     def __len__(self) -> int:
         return int(self.u.size)
 
-    def node_sum(
-        self, at_u: np.ndarray, at_v: np.ndarray | None = None, idx: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Per node, the sum over its ties of a per-tie value (``at_u`` for the u end,
-        ``at_v`` for the v end; the same value for both ends if ``at_v`` is None). With
-        ``idx``, only over those ties, and the values are given for them alone."""
-        at_v = at_u if at_v is None else at_v
-        u, v = (self.u, self.v) if idx is None else (self.u[idx], self.v[idx])
-        return np.bincount(u, weights=at_u, minlength=self.n_nodes) + np.bincount(
-            v, weights=at_v, minlength=self.n_nodes
-        )
-
     def neighbourhood_mean(self, tie_value: np.ndarray, default: float) -> np.ndarray:
         """Per node, the mean of a per-tie value over the ties that count for it."""
-        total = self.node_sum(tie_value * self.counts_u, tie_value * self.counts_v)
-        deg = self.degree
-        return np.where(deg > 0, total / np.maximum(deg, 1), default)
+        return _neighbourhood_mean(
+            self.u, self.v, self.counts_u, self.counts_v, tie_value, self.degree, default
+        )
+
+    def between(self, mask: np.ndarray, also: np.ndarray | None = None) -> np.ndarray:
+        """Mask of ties whose both ends are in ``mask`` (and in ``also``, if given)."""
+        return _between(self.u, self.v, mask if also is None else mask & also)
 
     @property
     def degree(self) -> np.ndarray:
@@ -115,22 +108,76 @@ class Ties:
 
         Returns the number of ties added.
         """
-        lo, hi = np.minimum(u, v).astype(np.int64), np.maximum(u, v).astype(np.int64)
-        key = np.unique((lo * self.n_nodes + hi)[lo != hi])
-        pos = np.searchsorted(self.keys, key)
-        if self.keys.size:
-            found = (pos < self.keys.size) & (self.keys[np.minimum(pos, self.keys.size - 1)] == key)
-        else:
-            found = np.zeros(key.size, bool)
-        key = key[~found]
-        if key.size == 0:
-            return 0
-        self.keys = np.insert(self.keys, pos[~found], key)
-        new = Ties.make(self.n_nodes, key // self.n_nodes, key % self.n_nodes, trust, self.org)
-        for name in self._COLUMNS:
-            setattr(self, name, np.concatenate((getattr(self, name), getattr(new, name))))
-        self._deg = None
-        return int(key.size)
+        return self.add_batches([(u, v)], trust)[0]
+
+    def add_batches(self, batches: list[tuple[np.ndarray, np.ndarray]], trust: float) -> list[int]:
+        """Append the new ties of several batches at once, as if added batch after batch:
+        each batch's new ties in key order, skipping ties that exist or an earlier batch
+        added. Returns the number added per batch."""
+        sizes = [len(u) for u, _ in batches]
+        if not any(sizes):
+            return [0] * len(batches)
+        u = np.concatenate([u for u, _ in batches]).astype(np.int64)
+        v = np.concatenate([v for _, v in batches]).astype(np.int64)
+        bounds = np.cumsum([0, *sizes])
+        key, added = _fresh_keys(
+            self.keys, np.minimum(u, v) * self.n_nodes + np.maximum(u, v), u != v, bounds
+        )
+        if key.size:
+            ordered = np.sort(key)
+            self.keys = np.insert(self.keys, np.searchsorted(self.keys, ordered), ordered)
+            new = Ties.make(self.n_nodes, key // self.n_nodes, key % self.n_nodes, trust, self.org)
+            for name in self._COLUMNS:
+                setattr(self, name, np.concatenate((getattr(self, name), getattr(new, name))))
+            self._deg = None
+        return added.tolist()
+
+
+@njit(cache=True)
+def _fresh_keys(keys, candidates, proper, bounds):
+    """Kernel of :meth:`Ties.add_batches`: per batch, its distinct candidate keys in
+    order that are neither loops nor existing ties nor added by an earlier batch."""
+    out = np.empty(candidates.size, np.int64)
+    added = np.zeros(bounds.size - 1, np.int64)
+    k = 0
+    for b in range(bounds.size - 1):
+        earlier = np.sort(out[:k])
+        batch = candidates[bounds[b] : bounds[b + 1]]
+        for key in np.unique(batch[proper[bounds[b] : bounds[b + 1]]]):
+            pos = np.searchsorted(keys, key)
+            if pos < keys.size and keys[pos] == key:
+                continue
+            pos = np.searchsorted(earlier, key)
+            if pos < earlier.size and earlier[pos] == key:
+                continue
+            out[k] = key
+            k += 1
+            added[b] += 1
+    return out[:k], added
+
+
+@njit(cache=True)
+def _between(u, v, both):
+    """Kernel of :meth:`Ties.between`."""
+    out = np.empty(u.size, np.bool_)
+    for e in range(u.size):
+        out[e] = both[u[e]] and both[v[e]]
+    return out
+
+
+@njit(cache=True)
+def _neighbourhood_mean(u, v, counts_u, counts_v, tie_value, degree, default):
+    """Kernel of :meth:`Ties.neighbourhood_mean`."""
+    at_u = np.zeros(degree.size)
+    at_v = np.zeros(degree.size)
+    for e in range(u.size):
+        at_u[u[e]] += tie_value[e] * counts_u[e]
+        at_v[v[e]] += tie_value[e] * counts_v[e]
+    mean = np.full(degree.size, default)
+    for i in range(degree.size):
+        if degree[i] > 0:
+            mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
+    return mean
 
 
 @dataclass

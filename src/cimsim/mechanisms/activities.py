@@ -20,6 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
+
+from cimsim.kernels import pairwise_sum
+from cimsim.population import ENGAGED
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -31,10 +35,18 @@ def alignment(state: Initiative) -> np.ndarray:
     The agenda is the effort-weighted (capacity-weighted) mean position of the engaged.
     """
     pop = state.pop
-    eng = pop.engaged
-    w = pop.capacity[eng]
-    centre = float(np.average(pop.position[eng], weights=w)) if w.sum() > 0 else 0.5
-    return np.maximum(0.0, 1.0 - state.cal.activities.alignment * np.abs(pop.position - centre))
+    return _alignment(
+        pop.engagement == ENGAGED, pop.capacity, pop.position, state.cal.activities.alignment
+    )
+
+
+@njit(cache=True)
+def _alignment(engaged, capacity, position, steepness):
+    """Kernel of :func:`alignment`."""
+    w = capacity[engaged]
+    total = pairwise_sum(w)
+    centre = pairwise_sum(position[engaged] * w) / total if total > 0 else 0.5
+    return np.maximum(0.0, 1.0 - steepness * np.abs(position - centre))
 
 
 def allocate_activities(state: Initiative, gap_info: float) -> None:
@@ -42,29 +54,40 @@ def allocate_activities(state: Initiative, gap_info: float) -> None:
     pop, rng = state.pop, state.rng
     eng = np.flatnonzero(pop.engaged)
     coordinated = rng.random(eng.size) < gap_info
-    pop.coordinated[:] = False
-    pop.coordinated[eng[coordinated]] = True
     gap = state.need * (1.0 - state.progress) - state.effort_share * state.need.sum()
     gap = np.maximum(gap, 0.0) + state.cal.activities.gap_floor
     cum = np.cumsum(gap / gap.sum())
     picks = np.searchsorted(cum, rng.random(int(coordinated.sum())), side="right")
-    pop.area[eng[coordinated]] = np.minimum(picks, gap.size - 1)
-    pop.area[eng[~coordinated]] = pop.preferred[eng[~coordinated]]
+    _allocate(eng, coordinated, picks, gap.size, pop.coordinated, pop.area, pop.preferred)
+
+
+@njit(cache=True)
+def _allocate(eng, coordinated, picks, n_areas, is_coordinated, area, preferred):
+    """Kernel of :func:`allocate_activities`: the coordinated take their picks in turn,
+    the others their preferred area."""
+    is_coordinated[:] = False
+    k = 0
+    for j in range(eng.size):
+        i = eng[j]
+        if coordinated[j]:
+            is_coordinated[i] = True
+            area[i] = min(picks[k], n_areas - 1)
+            k += 1
+        else:
+            area[i] = preferred[i]
 
 
 def make_progress(state: Initiative, intensity: np.ndarray) -> dict[str, float]:
     """Turn this month's effort into progress per area; return duplication and coverage."""
     pop, cal = state.pop, state.cal.activities
     k = state.need.size
-    effort = pop.capacity * intensity * alignment(state)
-    area = pop.area.astype(np.int64)
-    coord = np.bincount(area, weights=effort * pop.coordinated, minlength=k)
-    solo = np.bincount(area, weights=effort * ~pop.coordinated, minlength=k)
+    coord, solo, by_sector = _efforts(
+        pop.capacity * intensity * alignment(state), pop.area, pop.coordinated, pop.sector, k
+    )
     opportunities = cal.opportunity * state.need * state.capacity_total
     effective = coord + opportunities * (1.0 - np.exp(-solo / opportunities))
     total = coord + solo
 
-    by_sector = np.bincount(area * 4 + pop.sector, weights=effort, minlength=k * 4).reshape(k, 4)
     shares = by_sector / np.maximum(by_sector.sum(axis=1, keepdims=True), 1e-12)
     entropy = -np.sum(np.where(shares > 0, shares * np.log(np.maximum(shares, 1e-12)), 0.0), axis=1)
     synergy = 1.0 + cal.synergy * entropy / np.log(4.0)
@@ -83,3 +106,19 @@ def make_progress(state: Initiative, intensity: np.ndarray) -> dict[str, float]:
         "area_coverage": float(np.minimum(state.effort_share, need_share).sum()),
         "effort": float(all_effort / state.capacity_total),
     }
+
+
+@njit(cache=True)
+def _efforts(effort, area, coordinated, sector, n_areas):
+    """Kernel of :func:`make_progress`: effort per area, coordinated and not, and per
+    area and sector."""
+    coord = np.zeros(n_areas)
+    solo = np.zeros(n_areas)
+    by_sector = np.zeros((n_areas, 4))
+    for i in range(effort.size):
+        if coordinated[i]:
+            coord[area[i]] += effort[i]
+        else:
+            solo[area[i]] += effort[i]
+        by_sector[area[i], sector[i]] += effort[i]
+    return coord, solo, by_sector

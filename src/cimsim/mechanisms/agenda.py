@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -33,18 +34,61 @@ def exchange_agenda(state: Initiative) -> None:
     if idx.size == 0:
         state.agreed = np.zeros(0, bool)
         return
-    u, v, t, w = ties.u[idx], ties.v[idx], ties.trust[idx], ties.weight[idx]
-    cu, cv = ties.counts_u[idx], ties.counts_v[idx]
-    gap = pop.position[v] - pop.position[u]
-    bound = confidence_bound(state, t) + cal.meeting_widening * ties.mediated[idx]
-    agree = np.abs(gap) < bound
-    pull = cal.convergence * w * t * gap * agree
-    delta = ties.node_sum(pull * cu, -(pull * cv), idx)
-    # Hegselmann-Krause: average over the contacts within the bound (the others are ignored)
-    count = ties.node_sum(cu * agree, cv * agree, idx)
-    pop.position += delta / np.maximum(count, 1)
-    np.clip(pop.position, 0.0, 1.0, out=pop.position)
+    agree = _exchange(
+        idx,
+        ties.u,
+        ties.v,
+        ties.trust,
+        ties.weight,
+        ties.mediated,
+        ties.counts_u,
+        ties.counts_v,
+        pop.position,
+        state.settings.confidence,
+        cal.bound_base,
+        cal.meeting_widening,
+        cal.convergence,
+    )
     state.agreed = agree
+
+
+@njit(cache=True)
+def _exchange(
+    idx,
+    u,
+    v,
+    trust,
+    weight,
+    mediated,
+    counts_u,
+    counts_v,
+    position,
+    confidence,
+    base,
+    widening,
+    rate,
+):
+    """Kernel of :func:`exchange_agenda`: pulls summed per node over the contacted ties,
+    then each position moves by its mean pull. Returns which contacts agreed."""
+    n = position.size
+    pull_u, pull_v = np.zeros(n), np.zeros(n)
+    count_u, count_v = np.zeros(n), np.zeros(n)
+    agree = np.empty(idx.size, np.bool_)
+    for k in range(idx.size):
+        e = idx[k]
+        a, b, t = u[e], v[e], trust[e]
+        gap = position[b] - position[a]
+        bound = confidence * (base + t) + widening * mediated[e]
+        agree[k] = abs(gap) < bound
+        pull = rate * weight[e] * t * gap * agree[k]
+        pull_u[a] += pull * counts_u[e]
+        pull_v[b] += -(pull * counts_v[e])
+        count_u[a] += counts_u[e] and agree[k]
+        count_v[b] += counts_v[e] and agree[k]
+    for i in range(n):
+        moved = position[i] + (pull_u[i] + pull_v[i]) / max(count_u[i] + count_v[i], 1.0)
+        position[i] = min(max(moved, 0.0), 1.0)
+    return agree
 
 
 def align_in_meetings(
@@ -52,16 +96,35 @@ def align_in_meetings(
 ) -> None:
     """Attendees move toward their meeting's mean position (face to face; a facilitated
     meeting widens the bound)."""
-    pop, cal = state.pop, state.cal.agenda
     if members.size == 0:
         return
-    n_groups = int(group.max()) + 1
-    x = pop.position[members]
-    mean = np.bincount(group, weights=x, minlength=n_groups) / np.maximum(
-        np.bincount(group, minlength=n_groups), 1
+    cal = state.cal.agenda
+    _align(
+        members,
+        group,
+        int(group.max()) + 1,
+        state.pop.position,
+        state.node_trust(),
+        state.settings.confidence,
+        cal.bound_base,
+        cal.meeting_widening * facilitated,
+        cal.convergence,
     )
-    gap = mean[group] - x
-    trust = state.mean_trust_of(members)
-    bound = confidence_bound(state, trust) + cal.meeting_widening * facilitated
-    moved = x + cal.convergence * trust * gap * (np.abs(gap) < bound)
-    pop.position[members] = np.clip(moved, 0, 1)
+
+
+@njit(cache=True)
+def _align(members, group, n_groups, position, node_trust, confidence, base, widening, rate):
+    """Kernel of :func:`align_in_meetings`: one pass for the means, one for the moves."""
+    total = np.zeros(n_groups)
+    count = np.zeros(n_groups)
+    for k in range(members.size):
+        total[group[k]] += position[members[k]]
+        count[group[k]] += 1.0
+    for k in range(members.size):
+        i = members[k]
+        x = position[i]
+        gap = total[group[k]] / max(count[group[k]], 1.0) - x
+        t = node_trust[i]
+        bound = confidence * (base + t) + widening
+        moved = x + rate * t * gap * (abs(gap) < bound)
+        position[i] = min(max(moved, 0.0), 1.0)

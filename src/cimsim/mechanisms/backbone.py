@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
+from cimsim.kernels import pairwise_sum
 from cimsim.mechanisms.agenda import align_in_meetings
 from cimsim.network import propensity
 from cimsim.population import AWARE, CITIZEN, ENGAGED, GOVERNMENT
@@ -46,26 +48,58 @@ FORMS = {
 distributed backbone has one coordination group per village, sharing its entry equally."""
 
 
-def meeting_pool(state: Initiative, village: int | None) -> np.ndarray:
-    """Who can be invited: aware or engaged organisations and engaged citizens."""
-    pop = state.pop
-    org = pop.sector != CITIZEN
-    pool = (org & (pop.engagement >= AWARE)) | (pop.engagement == ENGAGED)
-    if village is not None:
-        pool &= pop.village == village
-    return np.flatnonzero(pool)
+Job = tuple[float, int | None, bool, float]
+"""One convener's meetings this month: invitation rate, village served (None: all),
+whether invitations go by influence, workshop rate (see :func:`convene`)."""
 
 
-def _invite(state: Initiative, pool: np.ndarray, rate: float, by_influence: bool) -> np.ndarray:
-    """Each pool member attends with chance ``rate`` (times relative influence if asked)."""
+@njit(cache=True)
+def _segments(mask, village, villages):
+    """Rows in ``mask`` for each entry of ``villages`` (-1: every village), one segment
+    after another, in row order; and the segments' bounds."""
+    rows = np.flatnonzero(mask)
+    out = np.empty(rows.size * villages.size, np.int64)
+    bounds = np.zeros(villages.size + 1, np.int64)
+    k = 0
+    for j in range(villages.size):
+        for i in rows:
+            if villages[j] < 0 or village[i] == villages[j]:
+                out[k] = i
+                k += 1
+        bounds[j + 1] = k
+    return out[:k], bounds
+
+
+def _village_codes(villages: list[int | None]) -> np.ndarray:
+    return np.array([-1 if v is None else v for v in villages], np.int64)
+
+
+def meeting_groups(state: Initiative, members: np.ndarray) -> np.ndarray:
+    """Seat attendees at random in groups of ``meeting_size``: organisations with
+    organisations, residents with residents. Returns each member's group (0, 1, ...)."""
     pop, rng = state.pop, state.rng
-    if pool.size == 0 or rate <= 0:
-        return pool[:0]
-    chance = np.full(pool.size, rate)
-    if by_influence:
-        w = pop.influence[pool] + 0.1
-        chance = rate * w / np.average(w, weights=pop.represents[pool])
-    return pool[rng.random(pool.size) < np.minimum(chance, 1.0)]
+    is_org = pop.sector[members] != CITIZEN
+    n_org = int(np.count_nonzero(is_org))
+    seats_org = rng.permutation(n_org)
+    seats_cit = rng.permutation(members.size - n_org)
+    return _seat(is_org, seats_org, seats_cit, state.cal.backbone.meeting_size)
+
+
+@njit(cache=True)
+def _seat(is_org, seats_org, seats_cit, size):
+    """Kernel of :func:`meeting_groups`: organisations fill the first groups, residents
+    the groups after them."""
+    group = np.empty(is_org.size, np.int64)
+    offset = (seats_org.size + size - 1) // size
+    k_org = k_cit = 0
+    for j in range(is_org.size):
+        if is_org[j]:
+            group[j] = seats_org[k_org] // size
+            k_org += 1
+        else:
+            group[j] = offset + seats_cit[k_cit] // size
+            k_cit += 1
+    return group
 
 
 def hold_meetings(state: Initiative, members: np.ndarray, facilitated: bool = True) -> None:
@@ -74,26 +108,145 @@ def hold_meetings(state: Initiative, members: np.ndarray, facilitated: bool = Tr
     align toward their meeting's mean position. A facilitated meeting (the backbone's, a
     workshop) mediates: it widens the confidence bound and lifts the power damping of
     trust gains; a meeting government partners convene themselves does neither."""
-    pop, ties, rng = state.pop, state.ties, state.rng
     if members.size < 2:
         return
-    size = state.cal.backbone.meeting_size
-    is_cit = pop.sector[members] == CITIZEN
-    group = np.empty(members.size, np.int64)
-    n_org = int((~is_cit).sum())
-    group[~is_cit] = rng.permutation(n_org) // size
-    offset = (n_org + size - 1) // size
-    group[is_cit] = offset + rng.permutation(members.size - n_org) // size
+    meet(state, members, meeting_groups(state, members), facilitated)
+
+
+def meet(state: Initiative, members: np.ndarray, group: np.ndarray, facilitated: bool) -> None:
+    """Hold the meetings of seated attendees (``group`` as from :func:`meeting_groups`;
+    meetings of different villages can be held together, with distinct group numbers)."""
+    pop, ties = state.pop, state.ties
     pop.attended[members] = True
-    gid = np.full(len(pop), -1, np.int64)
-    gid[members] = group
-    gu, gv = gid[ties.u], gid[ties.v]
-    together = (gu >= 0) & (gu == gv)
-    ties.active |= together
-    if facilitated:
-        ties.mediated |= together
-    ties.weight[together] = 1.0
+    _contact_in_meetings(
+        ties.u,
+        ties.v,
+        members,
+        group,
+        len(pop),
+        ties.active,
+        ties.mediated,
+        ties.weight,
+        facilitated,
+    )
     align_in_meetings(state, group, members, facilitated)
+
+
+@njit(cache=True)
+def _contact_in_meetings(u, v, members, group, n, active, mediated, weight, facilitated):
+    """Kernel of :func:`meet`: every tie between two attendees of one meeting is contacted
+    face to face (and mediated when the meeting is facilitated)."""
+    gid = np.full(n, -1, np.int64)
+    for k in range(members.size):
+        gid[members[k]] = group[k]
+    for e in range(u.size):
+        g = gid[u[e]]
+        if g >= 0 and g == gid[v[e]]:
+            active[e] = True
+            if facilitated:
+                mediated[e] = True
+            weight[e] = 1.0
+
+
+def convene_jobs(state: Initiative, jobs: list[Job], facilitated: bool = True) -> list[int]:
+    """Hold the meetings of conveners who serve different villages (or of one convener);
+    return each one's number of attendees.
+
+    A convener invites members of the meeting pool of its village with its rate, and,
+    with its workshop rate, residents of the village who are not engaged (they become
+    aware). Conveners of different villages draw one after another, and their meetings,
+    being independent, are held in one pass over the ties.
+    """
+    pop = state.pop
+    if not jobs:
+        return []
+    rates = np.array([job[0] for job in jobs], np.float64)
+    villages = _village_codes([job[1] for job in jobs])
+    by_influence = np.array([job[2] for job in jobs], np.bool_)
+    workshops = np.array([job[3] for job in jobs], np.float64)
+    members, groups, attendees = _convene(
+        state.rng,
+        rates,
+        villages,
+        by_influence,
+        workshops,
+        pop.sector,
+        pop.village,
+        pop.engagement,
+        pop.influence,
+        pop.represents,
+        state.cal.backbone.meeting_size,
+    )
+    if members.size:
+        meet(state, members, groups, facilitated)
+    return attendees.tolist()
+
+
+@njit(cache=True)
+def _convene(
+    rng,
+    rates,
+    villages,
+    by_influence,
+    workshops,
+    sector,
+    village,
+    engagement,
+    influence,
+    represents,
+    meeting_size,
+):
+    """Kernel of :func:`convene_jobs`: who comes to whose meetings, seated in groups
+    (numbered across conveners). Returns the attendees of meetings, their groups, and
+    each convener's number of attendees."""
+    org = sector != CITIZEN
+    pool = (org & (engagement >= AWARE)) | (engagement == ENGAGED)
+    pool_rows, pool_at = _segments(pool, village, villages)
+    resident_rows, resident_at = _segments(
+        (sector == CITIZEN) & (engagement != ENGAGED), village, villages
+    )
+    members = np.empty(pool_rows.size + resident_rows.size, np.int64)
+    groups = np.empty(members.size, np.int64)
+    attendees = np.zeros(rates.size, np.int64)
+    k = offset = 0
+    for j in range(rates.size):
+        start = k
+        invited = pool_rows[pool_at[j] : pool_at[j + 1]]
+        if invited.size and rates[j] > 0:
+            if by_influence[j]:
+                w = influence[invited] + 0.1
+                weights = represents[invited]
+                chance = np.minimum(
+                    rates[j] * w / (pairwise_sum(w * weights) / pairwise_sum(weights)), 1.0
+                )
+            else:
+                chance = np.full(invited.size, min(rates[j], 1.0))
+            for m in range(invited.size):
+                if rng.random() < chance[m]:
+                    members[k] = invited[m]
+                    k += 1
+        residents = resident_rows[resident_at[j] : resident_at[j + 1]]
+        if workshops[j] > 0 and residents.size:
+            chance_w = min(workshops[j], 1.0)
+            for m in range(residents.size):
+                if rng.random() < chance_w:
+                    i = residents[m]
+                    engagement[i] = max(engagement[i], AWARE)
+                    members[k] = i
+                    k += 1
+        attendees[j] = k - start
+        if k - start < 2:
+            k = start  # nobody to meet
+            continue
+        came = members[start:k]
+        is_org = sector[came] != CITIZEN
+        n_org = np.count_nonzero(is_org)
+        seats_org = rng.permutation(n_org)
+        seats_cit = rng.permutation(came.size - n_org)
+        group = _seat(is_org, seats_org, seats_cit, meeting_size) + offset
+        groups[start:k] = group
+        offset = group.max() + 1
+    return members[:k], groups[:k], attendees
 
 
 def convene(
@@ -109,17 +262,20 @@ def convene(
     ``rate`` is the chance that a member of the meeting pool is invited; ``workshop_rate``
     the chance that a resident of the village who is not engaged comes to a workshop.
     """
-    pop = state.pop
-    members = _invite(state, meeting_pool(state, village), rate, by_influence)
-    if workshop_rate > 0:
-        residents = (pop.sector == CITIZEN) & (pop.engagement != ENGAGED)
-        if village is not None:
-            residents &= pop.village == village
-        come = _invite(state, np.flatnonzero(residents), workshop_rate, False)
-        pop.engagement[come[pop.engagement[come] < AWARE]] = AWARE
-        members = np.concatenate((members, come))
-    hold_meetings(state, members, facilitated)
-    return int(members.size)
+    return convene_jobs(state, [(rate, village, by_influence, workshop_rate)], facilitated)[0]
+
+
+def convene_units(state: Initiative, units: list[BackboneUnit]) -> None:
+    """Every backbone unit convenes (:meth:`BackboneUnit.convene`); units that serve
+    different villages convene together (:func:`convene_jobs`), which gives the same
+    draws and the same meetings as one unit after another."""
+    villages = [unit.village for unit in units]
+    if len(units) < 2 or None in villages or len(set(villages)) < len(villages):
+        for unit in units:
+            unit.convene()
+        return
+    for unit, n in zip(units, convene_jobs(state, [u.invitation() for u in units]), strict=True):
+        unit.meetings_held += n
 
 
 def convene_as_partners(state: Initiative) -> int:
@@ -143,6 +299,78 @@ def convene_as_partners(state: Initiative) -> int:
     return convene(state, rate, None, by_influence=True, facilitated=False)
 
 
+def introductions(
+    state: Initiative, jobs: list[tuple[float, int | None]]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Draw the pairs each broker introduces (see :func:`broker`); a job is a brokering
+    capacity per unit of population served and the village served (None: all)."""
+    pop, cal = state.pop, state.cal.backbone
+    if not jobs:
+        return []
+    capacity = np.array([capacity for capacity, _ in jobs], np.float64)
+    villages = _village_codes([village for _, village in jobs])
+    a, b, bounds = _introduce(
+        state.rng,
+        capacity,
+        villages,
+        pop.engagement,
+        pop.sector,
+        pop.village,
+        propensity(pop.sector, state.cal.network),
+        cal.broker_rate,
+        cal.broker_residents,
+    )
+    return [(a[bounds[j] : bounds[j + 1]], b[bounds[j] : bounds[j + 1]]) for j in range(len(jobs))]
+
+
+@njit(cache=True)
+def _introduce(
+    rng, capacity, villages, engagement, sector, village, weight, broker_rate, residents_rate
+):
+    """Kernel of :func:`introductions`: each broker draws a Poisson number of pairs of
+    engaged organisations, picked by tie propensity (a draw against the cumulative
+    weights, as ``Generator.choice`` with ``p`` does), and keeps the cross-sector ones;
+    each engaged resident is introduced to one organisation with a chance. Returns both
+    ends of the pairs, broker after broker, and the brokers' bounds."""
+    eng = engagement == ENGAGED
+    org = sector != CITIZEN
+    org_rows, org_at = _segments(eng & org, village, villages)
+    cit_rows, cit_at = _segments(eng & ~org, village, villages)
+    first, second = np.empty(0, np.int64), np.empty(0, np.int64)
+    bounds = np.zeros(capacity.size + 1, np.int64)
+    for j in range(capacity.size):
+        orgs = org_rows[org_at[j] : org_at[j + 1]]
+        if orgs.size == 0 or capacity[j] <= 0:
+            bounds[j + 1] = bounds[j]
+            continue
+        n_new = rng.poisson(capacity[j] * broker_rate * orgs.size)
+        w = weight[orgs]
+        cdf = np.cumsum(w / pairwise_sum(w))
+        cdf /= cdf[-1]
+        picks = np.empty(2 * n_new)
+        for m in range(picks.size):
+            picks[m] = rng.random()
+        a = orgs[np.searchsorted(cdf, picks[:n_new], side="right")]
+        b = orgs[np.searchsorted(cdf, picks[n_new:], side="right")]
+        cross = sector[a] != sector[b]
+        cits = cit_rows[cit_at[j] : cit_at[j + 1]]
+        chance = min(1.0, capacity[j] * residents_rate)
+        lucky = np.empty(cits.size, np.int64)
+        n_lucky = 0
+        for m in range(cits.size):
+            if rng.random() < chance:
+                lucky[n_lucky] = cits[m]
+                n_lucky += 1
+        to_partner = np.empty(n_lucky)
+        for m in range(n_lucky):
+            to_partner[m] = rng.random()
+        partner = orgs[np.searchsorted(cdf, to_partner, side="right")]
+        first = np.concatenate((first, a[cross], lucky[:n_lucky]))
+        second = np.concatenate((second, b[cross], partner))
+        bounds[j + 1] = first.size
+    return first, second, bounds
+
+
 def broker(state: Initiative, capacity: float, village: int | None) -> int:
     """Introduce engaged stakeholders of different sectors to each other; return new ties.
 
@@ -150,26 +378,18 @@ def broker(state: Initiative, capacity: float, village: int | None) -> int:
     organisations meet other engaged organisations (Poisson draws per organisation);
     each engaged citizen is introduced to an engaged organisation with a fixed chance.
     """
-    pop, rng, cal = state.pop, state.rng, state.cal.backbone
-    eng = pop.engaged
-    if village is not None:
-        eng = eng & (pop.village == village)
-    org = pop.sector != CITIZEN
-    orgs = np.flatnonzero(eng & org)
-    if orgs.size == 0 or capacity <= 0:
-        return 0
-    n_new = int(rng.poisson(capacity * cal.broker_rate * orgs.size))
-    w = propensity(pop.sector[orgs], state.cal.network)
-    a, b = rng.choice(orgs, size=(2, n_new), p=w / w.sum())
-    cross = pop.sector[a] != pop.sector[b]
-    cits = np.flatnonzero(eng & ~org)
-    lucky = cits[rng.random(cits.size) < min(1.0, capacity * cal.broker_residents)]
-    partner = rng.choice(orgs, size=lucky.size, p=w / w.sum())
-    return state.ties.add(
-        np.concatenate((a[cross], lucky)),
-        np.concatenate((b[cross], partner)),
-        state.settings.initial_trust,
-    )
+    (pair,) = introductions(state, [(capacity, village)])
+    return state.ties.add(*pair, state.settings.initial_trust)
+
+
+def broker_units(state: Initiative, units: list[BackboneUnit]) -> None:
+    """Every backbone unit brokers (:meth:`BackboneUnit.broker_ties`); the new ties of all
+    units are appended at once, in the order one unit after another would add them
+    (who is introduced does not depend on the ties)."""
+    pairs = introductions(state, [unit.brokerage() for unit in units])
+    added = state.ties.add_batches(pairs, state.settings.initial_trust)
+    for unit, n in zip(units, added, strict=True):
+        unit.ties_brokered += n
 
 
 @dataclass(eq=False)
@@ -207,25 +427,29 @@ class BackboneUnit:
         total = sum(shares.values())
         return self.effective_capacity * shares.get(function, 0.0) / total if total else 0.0
 
-    def convene(self) -> None:
-        """Hold facilitated meetings (widened agenda bound, mediated trust, recruitment);
-        a village coordination group also holds workshops for the residents of its village."""
+    def invitation(self) -> tuple[float, int | None, bool, float]:
+        """What :func:`invite` needs for this unit's meetings: the invitation rate, the
+        village, whether invitations go by influence, and the workshop rate."""
         cal = self.state.cal.backbone
         rate = self.function_capacity("convene") / self.served * cal.seats_per_capacity
         workshops = rate * cal.workshop_reach if self.role == "coordination group" else 0.0
+        return rate, self.village, self.role == "steering group", workshops
+
+    def convene(self) -> None:
+        """Hold facilitated meetings (widened agenda bound, mediated trust, recruitment);
+        a village coordination group also holds workshops for the residents of its village."""
+        rate, village, by_influence, workshops = self.invitation()
         self.meetings_held += convene(
-            self.state,
-            rate,
-            self.village,
-            by_influence=self.role == "steering group",
-            workshop_rate=workshops,
+            self.state, rate, village, by_influence=by_influence, workshop_rate=workshops
         )
+
+    def brokerage(self) -> tuple[float, int | None]:
+        """Brokering capacity per unit of population served, and the village served."""
+        return self.function_capacity("broker") / self.served, self.village
 
     def broker_ties(self) -> None:
         """Introduce engaged stakeholders of different sectors to each other."""
-        self.ties_brokered += broker(
-            self.state, self.function_capacity("broker") / self.served, self.village
-        )
+        self.ties_brokered += broker(self.state, *self.brokerage())
 
 
 def form_units(state: Initiative, form: str, villages: int) -> list[BackboneUnit]:

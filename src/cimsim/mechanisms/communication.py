@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from cimsim.population import CITIZEN
 
@@ -36,21 +37,69 @@ def reset_month(state: Initiative) -> None:
 
 def communicate(state: Initiative) -> None:
     """Draw this month's contacts along ties, broadcasts and door-to-door visits."""
-    pop, ties, rng, s = state.pop, state.ties, state.rng, state.settings
+    pop, ties, s = state.pop, state.ties, state.settings
     cal = state.cal.communication
-    act = np.array([cal.activity_inactive, cal.activity_aware, 1.0])[pop.engagement]
-    p = s.communication * cal.contact_rate * act[ties.u] * act[ties.v]
-    contact = np.flatnonzero(rng.random(len(ties)) < p)
-    f2f = rng.random(contact.size) < s.face_to_face
-    ties.active[contact] = True
-    ties.weight[contact] = np.where(f2f, FACE_TO_FACE_WEIGHT, cal.written_weight)
+    state.reached_by_broadcast, state.visited = _communicate(
+        state.rng,
+        ties.u,
+        ties.v,
+        pop.engagement,
+        pop.sector == CITIZEN,
+        np.array([cal.activity_inactive, cal.activity_aware, 1.0]),
+        s.communication * cal.contact_rate,
+        s.face_to_face,
+        cal.written_weight,
+        s.communication * (1.0 - s.face_to_face) * cal.broadcast_reach,
+        s.door_to_door * cal.door_to_door_reach,
+        cal.written_weight * cal.broadcast_pull,
+        FACE_TO_FACE_WEIGHT * cal.visit_pull,
+        ties.active,
+        ties.weight,
+        pop.exposure,
+    )
 
-    n = len(pop)
-    broadcast = s.communication * (1.0 - s.face_to_face) * cal.broadcast_reach
-    reached = rng.random(n) < broadcast
-    pop.exposure[reached] += cal.written_weight * cal.broadcast_pull
-    state.reached_by_broadcast = reached
 
-    visited = (pop.sector == CITIZEN) & (rng.random(n) < s.door_to_door * cal.door_to_door_reach)
-    pop.exposure[visited] += FACE_TO_FACE_WEIGHT * cal.visit_pull
-    state.visited = visited
+@njit(cache=True)
+def _communicate(
+    rng,
+    u,
+    v,
+    engagement,
+    citizen,
+    activity,
+    rate,
+    face_to_face,
+    written_weight,
+    broadcast,
+    door_to_door,
+    broadcast_pull,
+    visit_pull,
+    active,
+    weight,
+    exposure,
+):
+    """Kernel of :func:`communicate`. A tie is contacted with chance ``rate`` times the
+    activity of each end (by engagement state); a contact is face to face with chance
+    ``face_to_face``. Broadcasts reach anyone, visits citizens; both add exposure.
+    Returns who was reached by a broadcast and who was visited."""
+    contact = np.empty(u.size, np.int64)
+    k = 0
+    for e in range(u.size):
+        if rng.random() < rate * activity[engagement[u[e]]] * activity[engagement[v[e]]]:
+            contact[k] = e
+            k += 1
+    for j in range(k):
+        active[contact[j]] = True
+        weight[contact[j]] = FACE_TO_FACE_WEIGHT if rng.random() < face_to_face else written_weight
+    n = engagement.size
+    reached = np.empty(n, np.bool_)
+    for i in range(n):
+        reached[i] = rng.random() < broadcast
+        if reached[i]:
+            exposure[i] += broadcast_pull
+    visited = np.empty(n, np.bool_)
+    for i in range(n):
+        visited[i] = rng.random() < door_to_door and citizen[i]
+        if visited[i]:
+            exposure[i] += visit_pull
+    return reached, visited

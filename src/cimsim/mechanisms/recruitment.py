@@ -25,7 +25,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
+from cimsim.kernels import masked_sum
 from cimsim.mechanisms import trust
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
 
@@ -38,13 +40,9 @@ def become_aware(state: Initiative) -> None:
     aware residents who were not reached this month may forget."""
     pop, ties, rng, cal = state.pop, state.ties, state.rng, state.cal.recruitment
     n = len(pop)
-    idx = state.active_idx
-    u, v = ties.u[idx], ties.v[idx]
-    eng = pop.engaged
-    # contacts along the ties that count for each end (an organisation hears from its peers)
-    at_u = eng[v] & ties.counts_u[idx]
-    at_v = eng[u] & ties.counts_v[idx]
-    touched = ties.node_sum(at_u, at_v, idx)  # engaged contacts per node
+    touched = _engaged_contacts(
+        state.active_idx, ties.u, ties.v, ties.counts_u, ties.counts_v, pop.engagement == ENGAGED
+    )
     p = 1.0 - (1.0 - cal.neighbour_awareness) ** touched
     draw = rng.random(n)
     reached = state.reached_by_broadcast | state.visited | pop.attended
@@ -61,46 +59,99 @@ def become_aware(state: Initiative) -> None:
     pop.engagement[forget] = INACTIVE
 
 
-def champion_pull(state: Initiative) -> np.ndarray:
-    """C_i: influence of champions tied to i (times trust) plus their public visibility."""
-    pop, ties, cal = state.pop, state.ties, state.cal.recruitment
-    champ = pop.champion & pop.engaged
-    infl = pop.influence * champ
-    hit = np.flatnonzero(champ[ties.u] | champ[ties.v])  # only ties to champions count
-    u, v, t = ties.u[hit], ties.v[hit], ties.trust[hit]
-    direct = ties.node_sum(infl[v] * t * ties.counts_u[hit], infl[u] * t * ties.counts_v[hit], hit)
-    n0 = max(state.initial_champions, 1)
-    visibility = cal.champion_visibility * infl[champ].sum() / n0
-    return np.minimum(direct, 1.0) + visibility
-
-
-def social_share(state: Initiative) -> np.ndarray:
-    """S_i: the trust-weighted engaged share among the ties that count for i.
-
-    A citizen counts every neighbour alike; an organisation weighs its peer organisations
-    by their influence (organisations follow high-status peers: mimetic isomorphism,
-    DiMaggio & Powell 1983), so powerless champions set no example.
-    """
-    pop, ties = state.pop, state.ties
-    eng = pop.engaged
-    org = pop.sector != CITIZEN
-    # weight of the neighbour at the other end, seen from u and from v
-    w_u = np.where(org[ties.u], pop.influence[ties.v], 1.0) * ties.counts_u
-    w_v = np.where(org[ties.v], pop.influence[ties.u], 1.0) * ties.counts_v
-    engaged_u = ties.node_sum(w_u * eng[ties.v] * ties.trust, w_v * eng[ties.u] * ties.trust)
-    total = ties.node_sum(w_u, w_v)
-    return np.where(total > 0, engaged_u / np.maximum(total, 1e-12), 0.0)
+@njit(cache=True)
+def _engaged_contacts(idx, u, v, counts_u, counts_v, engaged):
+    """Kernel of :func:`become_aware`: per node, this month's contacts with engaged people
+    along the ties that count for it (an organisation hears from its peers)."""
+    at_u = np.zeros(engaged.size)
+    at_v = np.zeros(engaged.size)
+    for e in idx:
+        at_u[u[e]] += engaged[v[e]] and counts_u[e]
+        at_v[v[e]] += engaged[u[e]] and counts_v[e]
+    return at_u + at_v
 
 
 def exposure(state: Initiative) -> np.ndarray:
     """E_i, each stakeholder's pull toward engaging this month (see the module docstring)."""
-    pop, cal = state.pop, state.cal.recruitment
-    social = social_share(state)
-    direct = pop.exposure + cal.meeting_pull * pop.attended
-    drive = cal.social_weight * social + champion_pull(state) + direct
+    pop, ties, cal = state.pop, state.ties, state.cal.recruitment
     if state.spec.structure.urgency == "additive":
-        return cal.urgency_reference * drive + cal.urgency_weight * state.urgency
-    return state.urgency * drive
+        scale, shift = cal.urgency_reference, cal.urgency_weight * state.urgency
+    else:
+        scale, shift = state.urgency, 0.0
+    return _exposure(
+        ties.u,
+        ties.v,
+        ties.counts_u,
+        ties.counts_v,
+        ties.trust,
+        pop.sector != CITIZEN,
+        pop.influence,
+        pop.engagement == ENGAGED,
+        pop.champion,
+        pop.exposure,
+        pop.attended,
+        max(state.initial_champions, 1),
+        cal.champion_visibility,
+        cal.meeting_pull,
+        cal.social_weight,
+        scale,
+        shift,
+    )
+
+
+@njit(cache=True)
+def _exposure(
+    u,
+    v,
+    counts_u,
+    counts_v,
+    trust,
+    org,
+    influence,
+    engaged,
+    champion,
+    direct_exposure,
+    attended,
+    initial_champions,
+    visibility_rate,
+    meeting_pull,
+    social_weight,
+    scale,
+    shift,
+):
+    """Kernel of :func:`exposure`: ``scale * drive + shift``, with ``drive`` the social
+    share S_i, the champions' pull C_i and the direct exposure X_i.
+
+    S_i is the trust-weighted engaged share among the ties that count for i. A citizen
+    counts every neighbour alike; an organisation weighs its peer organisations by their
+    influence (organisations follow high-status peers: mimetic isomorphism, DiMaggio &
+    Powell 1983), so powerless champions set no example. C_i is the influence of the
+    engaged champions tied to i (times trust, at most 1) plus their public visibility.
+    """
+    n = influence.size
+    champ_infl = influence * (champion & engaged)
+    visibility = visibility_rate * masked_sum(champ_infl, champion & engaged) / initial_champions
+    eng_u, eng_v, all_u, all_v = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    champ_u, champ_v = np.zeros(n), np.zeros(n)
+    for e in range(u.size):
+        a, b, t = u[e], v[e], trust[e]
+        # weight of the neighbour at the other end, seen from a and from b
+        w_a = (influence[b] if org[a] else 1.0) * counts_u[e]
+        w_b = (influence[a] if org[b] else 1.0) * counts_v[e]
+        eng_u[a] += w_a * engaged[b] * t
+        eng_v[b] += w_b * engaged[a] * t
+        all_u[a] += w_a
+        all_v[b] += w_b
+        champ_u[a] += champ_infl[b] * t * counts_u[e]
+        champ_v[b] += champ_infl[a] * t * counts_v[e]
+    e_i = np.empty(n)
+    for i in range(n):
+        total = all_u[i] + all_v[i]
+        social = (eng_u[i] + eng_v[i]) / max(total, 1e-12) if total > 0 else 0.0
+        champions = min(champ_u[i] + champ_v[i], 1.0) + visibility
+        direct = direct_exposure[i] + meeting_pull * attended[i]
+        e_i[i] = scale * (social_weight * social + champions + direct) + shift
+    return e_i
 
 
 def engage(state: Initiative) -> None:
@@ -108,49 +159,148 @@ def engage(state: Initiative) -> None:
     pop, rng, cal = state.pop, state.rng, state.cal.recruitment
     n = len(pop)
     e = exposure(state)
-    cost = cal.engagement_cost * (1.0 - state.resources)
-    joins = (
-        (pop.engagement == AWARE)
-        & pop.willing
-        & (e > pop.threshold + cost)
-        & (rng.random(n) < cal.engage_rate)
+    _engage(
+        e,
+        pop.engagement,
+        pop.willing,
+        pop.threshold,
+        pop.burnt_out,
+        pop.commitment,
+        rng.random(n),
+        rng.random(n),
+        cal.engagement_cost * (1.0 - state.resources),
+        cal.engage_rate,
+        cal.return_after_burnout,
+        cal.join_commitment_base,
+        cal.join_commitment_slope,
     )
-    joins &= ~pop.burnt_out | (rng.random(n) < cal.return_after_burnout)
-    pop.engagement[joins] = ENGAGED
-    pop.commitment[joins] = np.clip(
-        cal.join_commitment_base + cal.join_commitment_slope * e[joins], 0.0, 1.0
-    )
-    pop.burnt_out[joins] = False
+
+
+@njit(cache=True)
+def _engage(
+    e,
+    engagement,
+    willing,
+    threshold,
+    burnt_out,
+    commitment,
+    draw,
+    draw_return,
+    cost,
+    rate,
+    return_rate,
+    base,
+    slope,
+):
+    """Kernel of :func:`engage`."""
+    for i in range(e.size):
+        joins = (
+            engagement[i] == AWARE and willing[i] and e[i] > threshold[i] + cost and draw[i] < rate
+        )
+        if joins and (not burnt_out[i] or draw_return[i] < return_rate):
+            engagement[i] = ENGAGED
+            commitment[i] = min(max(base + slope * e[i], 0.0), 1.0)
+            burnt_out[i] = False
 
 
 def update_commitment(state: Initiative, visible_wins: float) -> None:
     """Commitment of the engaged moves toward trust, urgency, wins and meetings, less fatigue."""
     pop, cal = state.pop, state.cal.recruitment
-    eng = pop.engaged
-    trust_i = state.mean_trust_of(np.flatnonzero(eng))
-    target = (
-        cal.commit_trust * trust_i
-        + cal.commit_urgency * state.urgency
-        + cal.commit_wins * visible_wins
-        + cal.commit_meeting * pop.attended[eng]
-        - cal.commit_fatigue * pop.fatigue[eng]
+    _commit(
+        pop.engagement,
+        state.node_trust(),
+        pop.attended,
+        pop.fatigue,
+        pop.commitment,
+        cal.commit_trust,
+        cal.commit_urgency * state.urgency,
+        cal.commit_wins * visible_wins,
+        cal.commit_meeting,
+        cal.commit_fatigue,
+        cal.commitment_rate,
     )
-    c = pop.commitment[eng]
-    pop.commitment[eng] = np.clip(c + cal.commitment_rate * (target - c), 0.0, 1.0)
+
+
+@njit(cache=True)
+def _commit(
+    engagement,
+    node_trust,
+    attended,
+    fatigue,
+    commitment,
+    by_trust,
+    urgency,
+    wins,
+    meeting,
+    by_fatigue,
+    rate,
+):
+    """Kernel of :func:`update_commitment` (``urgency`` and ``wins`` are their terms)."""
+    for i in range(engagement.size):
+        if engagement[i] == ENGAGED:
+            target = (
+                by_trust * node_trust[i]
+                + urgency
+                + wins
+                + meeting * attended[i]
+                - by_fatigue * fatigue[i]
+            )
+            c = commitment[i]
+            commitment[i] = min(max(c + rate * (target - c), 0.0), 1.0)
 
 
 def drop_out(state: Initiative) -> None:
     """Engaged stakeholders leave (competing demands, fatigue over commitment) or burn out."""
     pop, rng, cal = state.pop, state.rng, state.cal.recruitment
     n = len(pop)
-    eng = pop.engaged & ~pop.champion & ~pop.intern
-    base = np.where(pop.sector == CITIZEN, cal.dropout_resident, cal.dropout_organisation)
-    p = base + cal.dropout_rate * np.maximum(0.0, pop.fatigue - pop.commitment)
-    burnt = eng & (pop.fatigue > cal.burnout)
-    leaves = eng & ((rng.random(n) < p) | burnt)
+    leaves, burnt = _leave(
+        pop.engagement,
+        pop.champion,
+        pop.intern,
+        pop.sector == CITIZEN,
+        pop.fatigue,
+        pop.commitment,
+        rng.random(n),
+        cal.dropout_resident,
+        cal.dropout_organisation,
+        cal.dropout_rate,
+        cal.burnout,
+    )
     pop.engagement[leaves] = AWARE
     pop.commitment[leaves] = 0.0
-    pop.burnt_out |= burnt
-    leavers = np.flatnonzero(leaves)
-    trust.withdraw(state, leavers)
-    state.dropped = float(pop.capacity[leavers].sum())
+    pop.burnt_out[burnt] = True
+    trust.withdraw(state, leaves)
+    state.dropped = float(pop.capacity[leaves].sum())
+
+
+@njit(cache=True)
+def _leave(
+    engagement,
+    champion,
+    intern,
+    citizen,
+    fatigue,
+    commitment,
+    draw,
+    resident_rate,
+    organisation_rate,
+    fatigue_rate,
+    burnout,
+):
+    """Kernel of :func:`drop_out`: who leaves, and who of them burns out (rows)."""
+    leaves = np.empty(engagement.size, np.int64)
+    burnt = np.empty(engagement.size, np.int64)
+    n_leave = n_burnt = 0
+    for i in range(engagement.size):
+        if engagement[i] != ENGAGED or champion[i] or intern[i]:
+            continue
+        base = resident_rate if citizen[i] else organisation_rate
+        p = base + fatigue_rate * max(0.0, fatigue[i] - commitment[i])
+        burns = fatigue[i] > burnout
+        if draw[i] < p or burns:
+            leaves[n_leave] = i
+            n_leave += 1
+        if burns:
+            burnt[n_burnt] = i
+            n_burnt += 1
+    return leaves[:n_leave], burnt[:n_burnt]

@@ -16,6 +16,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
+
+from cimsim.kernels import masked_sum, pairwise_sum
+from cimsim.population import ENGAGED
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -24,14 +28,24 @@ if TYPE_CHECKING:
 def activity_intensity(state: Initiative) -> np.ndarray:
     """How hard each stakeholder works this month (0 unless engaged)."""
     pop = state.pop
-    return np.where(pop.engaged, pop.commitment * np.minimum(1.0, pop.reserve), 0.0)
+    return _intensity(pop.engagement, pop.commitment, pop.reserve)
+
+
+@njit(cache=True)
+def _intensity(engagement, commitment, reserve):
+    """Kernel of :func:`activity_intensity`."""
+    out = np.zeros(engagement.size)
+    for i in range(engagement.size):
+        if engagement[i] == ENGAGED:
+            out[i] = commitment[i] * min(1.0, reserve[i])
+    return out
 
 
 def raise_pool(state: Initiative) -> float:
     """This month's outside money (in capacity-months) raised by champions and fundraising."""
     pop, cal = state.pop, state.cal.resources
     champ = pop.champion & pop.engaged
-    strength = pop.influence[champ].sum() / max(state.initial_champions, 1)
+    strength = masked_sum(pop.influence, champ) / max(state.initial_champions, 1)
     rate = cal.champion_funding * state.resources * strength
     rate += cal.fundraising * state.backbone_function("fundraise")
     return float(rate * state.capacity_total)
@@ -40,31 +54,68 @@ def raise_pool(state: Initiative) -> float:
 def share_pool(state: Initiative, pool: float) -> float:
     """Top up the reserves of needy engaged partners from the pool; return what was paid."""
     pop, cal = state.pop, state.cal.resources
-    needy = np.flatnonzero(pop.engaged & (pop.reserve < cal.needy_reserve))
-    if pool <= 0 or needy.size == 0:
+    if pool <= 0:
         return 0.0
-    months = cal.needy_reserve - pop.reserve[needy]
-    money = months * pop.capacity[needy]
-    wanted = float(money.sum())
+    return _share(pop.engagement, pop.reserve, pop.capacity, cal.needy_reserve, pool)
+
+
+@njit(cache=True)
+def _share(engagement, reserve, capacity, needy_reserve, pool):
+    """Kernel of :func:`share_pool`."""
+    needy = np.flatnonzero((engagement == ENGAGED) & (reserve < needy_reserve))
+    if needy.size == 0:
+        return 0.0
+    months = needy_reserve - reserve[needy]
+    wanted = pairwise_sum(months * capacity[needy])
     if wanted <= 0:
         return 0.0
     share = min(1.0, pool / wanted)
-    pop.reserve[needy] += months * share
+    for k in range(needy.size):
+        reserve[needy[k]] += months[k] * share
     return wanted * share
 
 
 def flow_resources(state: Initiative, intensity: np.ndarray, visible_wins: float) -> None:
     """Spend, earn and share resources; accumulate and recover fatigue."""
     pop, cal = state.pop, state.cal.resources
-    shortfall = np.where(pop.engaged, np.maximum(0.0, 1.0 - pop.reserve), 0.0)
-    pop.reserve += state.resources * cal.income - intensity
-    np.clip(pop.reserve, 0.0, cal.reserve_cap, out=pop.reserve)
+    # the shortfall that frustrates the committed is the one before this month's flows
+    shortfall = _spend(
+        pop.engagement, pop.reserve, intensity, state.resources * cal.income, cal.reserve_cap
+    )
     state.pool_raised = raise_pool(state)
     state.pool_paid = share_pool(state, state.pool_raised)
-    gain = cal.fatigue_gain * intensity + cal.frustration * pop.commitment * shortfall
-    recover = (
-        cal.fatigue_recovery
-        + cal.win_recovery * visible_wins
-        + cal.rest_recovery * pop.fatigue * ~pop.engaged
+    _tire(
+        pop.engagement,
+        pop.fatigue,
+        pop.commitment,
+        intensity,
+        shortfall,
+        cal.fatigue_gain,
+        cal.frustration,
+        cal.fatigue_recovery + cal.win_recovery * visible_wins,
+        cal.rest_recovery,
     )
-    np.clip(pop.fatigue + gain - recover, 0.0, 1.0, out=pop.fatigue)
+
+
+@njit(cache=True)
+def _spend(engagement, reserve, intensity, income, cap):
+    """Kernel of :func:`flow_resources`: reserves pay for the month's work and earn
+    income; returns each engaged stakeholder's shortfall before the flows."""
+    shortfall = np.zeros(reserve.size)
+    for i in range(reserve.size):
+        if engagement[i] == ENGAGED:
+            shortfall[i] = max(0.0, 1.0 - reserve[i])
+        reserve[i] = min(max(reserve[i] + (income - intensity[i]), 0.0), cap)
+    return shortfall
+
+
+@njit(cache=True)
+def _tire(
+    engagement, fatigue, commitment, intensity, shortfall, gain_rate, frustration, recovery, rest
+):
+    """Kernel of :func:`flow_resources`: fatigue grows with work and frustration and
+    recovers (``recovery`` includes visible wins; the disengaged rest)."""
+    for i in range(fatigue.size):
+        gain = gain_rate * intensity[i] + frustration * commitment[i] * shortfall[i]
+        recover = recovery + rest * fatigue[i] * (engagement[i] != ENGAGED)
+        fatigue[i] = min(max(fatigue[i] + gain - recover, 0.0), 1.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -23,13 +24,34 @@ def update_trust(state: Initiative) -> None:
     idx = state.active_idx
     if idx.size == 0:
         return
-    t = ties.trust[idx]
-    w = ties.weight[idx]
-    power_gap = np.abs(pop.influence[ties.u[idx]] - pop.influence[ties.v[idx]])
-    damp = np.where(ties.mediated[idx], 1.0, 1.0 - s.power_damping * power_gap)
-    gain = s.trust_gain * w * (1.0 - t) * damp
-    loss = s.trust_loss * w * t * state.cal.trust.conflict
-    ties.trust[idx] = np.clip(t + np.where(state.agreed, gain, -loss), 0.0, 1.0)
+    _update(
+        idx,
+        state.agreed,
+        ties.u,
+        ties.v,
+        ties.trust,
+        ties.weight,
+        ties.mediated,
+        pop.influence,
+        s.power_damping,
+        s.trust_gain,
+        s.trust_loss,
+        state.cal.trust.conflict,
+    )
+
+
+@njit(cache=True)
+def _update(idx, agreed, u, v, trust, weight, mediated, influence, damping, gain, loss, conflict):
+    """Kernel of :func:`update_trust`."""
+    for k in range(idx.size):
+        e = idx[k]
+        t, w = trust[e], weight[e]
+        if agreed[k]:
+            damp = 1.0 if mediated[e] else 1.0 - damping * abs(influence[u[e]] - influence[v[e]])
+            t = t + gain * w * (1.0 - t) * damp
+        else:
+            t = t + -(loss * w * t * conflict)
+        trust[e] = min(max(t, 0.0), 1.0)
 
 
 def reward_small_wins(state: Initiative, visible_wins: float) -> None:
@@ -37,10 +59,16 @@ def reward_small_wins(state: Initiative, visible_wins: float) -> None:
     pop, ties, s = state.pop, state.ties, state.settings
     if visible_wins <= 0:
         return
-    both = np.flatnonzero(state.engaged_ties())
-    same = both[pop.area[ties.u[both]] == pop.area[ties.v[both]]]
-    t = ties.trust[same]
-    ties.trust[same] = t + s.trust_gain * state.cal.trust.win_trust * visible_wins * (1.0 - t)
+    gain = s.trust_gain * state.cal.trust.win_trust * visible_wins
+    _reward(state.engaged_ties(), ties.u, ties.v, pop.area, ties.trust, gain)
+
+
+@njit(cache=True)
+def _reward(engaged_tie, u, v, area, trust, gain):
+    """Kernel of :func:`reward_small_wins`."""
+    for e in range(u.size):
+        if engaged_tie[e] and area[u[e]] == area[v[e]]:
+            trust[e] = trust[e] + gain * (1.0 - trust[e])
 
 
 def withdraw(state: Initiative, leavers: np.ndarray, severity: float | None = None) -> None:
@@ -51,7 +79,16 @@ def withdraw(state: Initiative, leavers: np.ndarray, severity: float | None = No
     if severity is None:
         severity = state.cal.trust.withdrawal
     ties = state.ties
-    mask = np.zeros(len(state.pop), bool)
-    mask[leavers] = True
-    hit = mask[ties.u] | mask[ties.v]
-    ties.trust[hit] *= 1.0 - min(1.0, state.settings.trust_loss * severity)
+    keep = 1.0 - min(1.0, state.settings.trust_loss * severity)
+    _withdraw(leavers, len(state.pop), ties.u, ties.v, ties.trust, keep)
+
+
+@njit(cache=True)
+def _withdraw(leavers, n, u, v, trust, keep):
+    """Kernel of :func:`withdraw`: trust on every tie of a leaver is multiplied by ``keep``."""
+    left = np.zeros(n, np.bool_)
+    for i in leavers:
+        left[i] = True
+    for e in range(u.size):
+        if left[u[e]] or left[v[e]]:
+            trust[e] *= keep

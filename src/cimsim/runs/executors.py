@@ -106,7 +106,7 @@ def _process_pool(workers: int | None) -> ExecutorHandle:
         ctx: Any = multiprocessing.get_context("fork")
     else:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["cimsim.runs.engine", "cimsim.initiative"])
+        ctx.set_forkserver_preload(["cimsim.runs.engine", "cimsim.runs.preload"])
     pool = ProcessPoolExecutor(
         max_workers=n, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
     )
@@ -132,6 +132,20 @@ DASK_WAIT = 60.0
 """Seconds to wait for a remote scheduler to have at least one worker (CIMSIM_DASK_WAIT)."""
 
 
+def _quiet_dask_logs() -> None:
+    """Silence Dask's and asyncio's logs for the rest of the process. Dask's loggers
+    (``distributed.client``, ``distributed.comm`` ...) set their own levels and print
+    through the handlers of ``distributed``, so those handlers are raised as well."""
+    for name in ("distributed", "asyncio", "tornado"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL)
+        for handler in logger.handlers:
+            handler.setLevel(logging.CRITICAL)
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith(("distributed.", "tornado.")):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _dask(target: str, workers: int | None) -> ExecutorHandle:
     require("distributed", "dask", "--dask")
     from distributed import Client, LocalCluster
@@ -149,6 +163,7 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
             processes=True,
             dashboard_address=":0",
             silence_logs=logging.ERROR,
+            preload=["cimsim.runs.preload"],
         )
         client = Client(cluster)
         return _dask_handle(client, [client.close, cluster.close], f"dask local ({n})")
@@ -160,8 +175,7 @@ def _dask(target: str, workers: int | None) -> ExecutorHandle:
         # reconnection attempts, and asyncio's report of the tasks the lost connection
         # left unfinished (a traceback, logged whenever they are collected), would only
         # repeat it: both are quiet for the rest of this process
-        for name in ("distributed", "asyncio"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
+        _quiet_dask_logs()
         if target.startswith("tls://"):
             _check_tls(target)
         try:

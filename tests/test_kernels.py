@@ -1,0 +1,112 @@
+"""The compiled kernels give numpy's numbers: exact sums, numpy's random streams, and
+fused passes (village groups convening and brokering together) equal to one unit after
+another (docs/architecture.md, "The compiled kernels")."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from helpers import small_model
+from numba import njit
+
+from cimsim.kernels import masked_mean, masked_sum, pairwise_sum
+from cimsim.mechanisms import backbone, communication
+from cimsim.population import ENGAGED
+
+SIZES = [*range(0, 140), 255, 256, 257, 1000, 8191, 8192, 8193, 20_001, 360_000]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pairwise_sum_is_numpys_sum_bit_for_bit(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for n in SIZES:
+        # values over six orders of magnitude: any other order of addition rounds differently
+        a = rng.random(n) * 10.0 ** rng.uniform(-3, 3, n)
+        mask = rng.random(n) < 0.4
+        assert pairwise_sum(a) == a.sum(), n
+        assert masked_sum(a, mask) == a[mask].sum(), n
+        assert masked_mean(a, mask, -1.0) == (a[mask].mean() if mask.any() else -1.0), n
+
+
+def test_a_naive_loop_would_not_be_numpys_sum() -> None:
+    """The exactness test above can fail: a plain running sum differs from numpy's."""
+    a = np.random.default_rng(0).random(10_000) * 10.0 ** np.linspace(-3, 3, 10_000)
+    running = 0.0
+    for x in a:
+        running += x
+    assert running != a.sum()
+
+
+@njit
+def _draw_in_kernel(rng, n: int, m: int, lam: float):
+    return rng.random(n), rng.permutation(m), rng.poisson(lam), rng.random()
+
+
+@pytest.mark.parametrize("seed", [0, 7, 42])
+def test_kernels_draw_numpys_random_stream(seed: int) -> None:
+    """Kernels draw from the model's generator: the same values, in the same order, as the
+    numpy calls they replace (the premise of bit-identical results)."""
+    sizes = np.random.default_rng(seed + 100)
+    for _ in range(20):
+        n, m = int(sizes.integers(0, 3000)), int(sizes.integers(0, 3000))
+        lam = float(sizes.exponential(15.0))
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        got = _draw_in_kernel(a, n, m, lam)
+        want = (b.random(n), b.permutation(m), b.poisson(lam), b.random())
+        assert np.array_equal(got[0], want[0])
+        assert np.array_equal(got[1], want[1])
+        assert got[2] == want[2] and got[3] == want[3]
+
+
+def _state(model) -> list[np.ndarray]:
+    pop, ties = model.pop, model.ties
+    return [pop.engagement, pop.position, pop.attended, ties.u, ties.v, ties.trust,
+            ties.active, ties.mediated, ties.weight]  # fmt: skip
+
+
+def _village_model(seed: int):
+    """A small Skive (village coordination groups) a year in, with this month's contacts."""
+    model = small_model("skive", seed=seed)
+    for _ in range(12):
+        model.step()
+    communication.reset_month(model.initiative)
+    communication.communicate(model.initiative)
+    return model.initiative
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_village_groups_convening_together_equal_one_after_another(seed: int) -> None:
+    fused = _village_model(seed)
+    assert len(fused.backbones) > 1 and len({u.village for u in fused.backbones}) > 1
+    one_by_one = copy.deepcopy(fused)
+    backbone.convene_units(fused, fused.backbones)
+    for unit in one_by_one.backbones:
+        unit.convene()
+    assert sum(u.meetings_held for u in fused.backbones) > 0
+    for a, b in zip(_state(fused), _state(one_by_one), strict=True):
+        assert np.array_equal(a, b)
+    assert [u.meetings_held for u in fused.backbones] == [
+        u.meetings_held for u in one_by_one.backbones
+    ]
+    assert fused.rng.random() == one_by_one.rng.random()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_village_groups_brokering_together_equal_one_after_another(seed: int) -> None:
+    fused = _village_model(seed)
+    fused.pop.engagement[fused.pop.sector != 1] = ENGAGED  # plenty to introduce
+    one_by_one = copy.deepcopy(fused)
+    before = len(fused.ties)
+    for _ in range(6):  # several months' brokering
+        backbone.broker_units(fused, fused.backbones)
+        for unit in one_by_one.backbones:
+            unit.broker_ties()
+    assert len(fused.ties) > before
+    for a, b in zip(_state(fused), _state(one_by_one), strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(fused.ties.keys, one_by_one.ties.keys)
+    assert [u.ties_brokered for u in fused.backbones] == [
+        u.ties_brokered for u in one_by_one.backbones
+    ]
