@@ -60,21 +60,16 @@ REPORTERS = (
 """Every model reporter, in table order."""
 
 
-def agenda_alignment(state: Initiative) -> float:
+@njit(cache=True)
+def agenda_alignment(position: np.ndarray, partners: np.ndarray) -> float:
     """Alignment of the engaged partner organisations (those who sign up to the agenda):
     1 - sd(position) / sd(uniform), floored at 0; 0 with fewer than two engaged."""
-    pop = state.pop
-    partners = pop.engaged & (pop.sector != CITIZEN)
-    if int(partners.sum()) < 2:
+    x = position[partners]
+    if x.size < 2:
         return 0.0
-    return float(max(0.0, 1.0 - _sd(pop.position, partners) / UNIFORM_SD))
-
-
-def partner_coverage(state: Initiative) -> float:
-    """Share of the organisations (government, businesses, civil society) that are engaged."""
-    pop = state.pop
-    org = pop.sector != CITIZEN
-    return float((pop.engaged & org).sum() / max(int(org.sum()), 1))
+    dev = x - pairwise_sum(x) / x.size
+    sd = np.sqrt(pairwise_sum(dev * dev) / x.size)  # numpy's std, bit for bit
+    return max(0.0, 1.0 - sd / UNIFORM_SD)
 
 
 def communication(state: Initiative) -> float:
@@ -92,12 +87,18 @@ def trust(state: Initiative) -> float:
     return float(pairwise_sum(ties.trust[idx]) / idx.size if idx.size else ties.trust.mean())
 
 
+@njit(cache=True)
 def voice_inequality(shares: np.ndarray) -> float:
     """Gini coefficient of participation rates across sectors present (0 = equal voice)."""
-    if shares.size < 2 or shares.sum() == 0:
+    total = pairwise_sum(shares)
+    if shares.size < 2 or total == 0:
         return 0.0
-    diff = np.abs(shares[:, None] - shares[None, :]).sum()
-    return float(diff / (2 * shares.size**2 * shares.mean()))
+    p = shares.size
+    diff = np.empty(p * p)
+    for i in range(p):
+        for j in range(p):
+            diff[i * p + j] = abs(shares[i] - shares[j])
+    return pairwise_sum(diff) / (2 * p**2 * (total / p))
 
 
 def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
@@ -109,14 +110,9 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
     """
     pop = state.pop
     n = len(pop)
-    # per sector: engaged, aware or engaged, burnt out, at a meeting this month
-    counts, sizes = _census(pop.sector, pop.engagement, pop.burnt_out, pop.attended)
-    present = sizes > 0
-    shares = np.where(present, counts / np.maximum(sizes, 1), 0.0)
-    rates = shares[0]
-    sector_means = _means_over(shares, present) if n else np.zeros(4)
-    alignment = agenda_alignment(state)
-    coverage = partner_coverage(state)
+    rates, sector_means, voice, coverage, alignment = _census(
+        pop.sector, pop.engagement, pop.burnt_out, pop.attended, pop.position
+    )
     dropped = month.get("dropped", 0.0)
     weight, commitment, fatigue, reserves = _engaged_means(
         pop.engagement,
@@ -153,7 +149,7 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
         area_coverage=month.get("area_coverage", 0.0),
         gap_information=month.get("gap_information", 0.0),
         visible_wins=month.get("visible_wins", 0.0),
-        voice_inequality=voice_inequality(rates[present]),
+        voice_inequality=voice,
         meeting_attendance=float(sector_means[3]),
         ties=float(len(state.ties)),
         pool_raised=float(state.pool_raised / state.capacity_total) if n else 0.0,
@@ -163,9 +159,11 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
 
 
 @njit(cache=True)
-def _census(sector, engagement, burnt_out, attended):
-    """Per sector: stakeholders engaged, aware or engaged, burnt out, at a meeting (rows),
-    and the sector sizes."""
+def _census(sector, engagement, burnt_out, attended, position):
+    """Kernel of :func:`compute` for the shares of stakeholders: each sector's rate of
+    participation; the mean over the sectors present of the shares engaged, aware or
+    engaged, burnt out and at a meeting; voice inequality; the engaged share of the
+    organisations; and their agenda alignment."""
     counts = np.zeros((4, len(SECTORS)), np.int64)
     sizes = np.zeros(len(SECTORS), np.int64)
     for i in range(sector.size):
@@ -175,24 +173,27 @@ def _census(sector, engagement, burnt_out, attended):
         counts[1, s] += engagement[i] >= AWARE
         counts[2, s] += burnt_out[i]
         counts[3, s] += attended[i]
-    return counts, sizes
-
-
-@njit(cache=True)
-def _means_over(shares, present):
-    """Each row's mean over the sectors present (``shares[k][present].mean()``)."""
-    out = np.zeros(shares.shape[0])
-    for k in range(shares.shape[0]):
-        out[k] = masked_mean(shares[k], present, 0.0)
-    return out
-
-
-@njit(cache=True)
-def _sd(values, mask):
-    """``values[mask].std()``, exactly as numpy computes it."""
-    x = values[mask]
-    dev = x - pairwise_sum(x) / x.size
-    return np.sqrt(pairwise_sum(dev * dev) / x.size)
+    present = sizes > 0
+    shares = np.zeros((4, len(SECTORS)))
+    for s in range(len(SECTORS)):
+        if present[s]:
+            shares[:, s] = counts[:, s] / max(sizes[s], 1)
+    means = np.zeros(4)
+    for k in range(4):
+        means[k] = masked_mean(shares[k], present, 0.0)
+    organisations = engaged_organisations = 0
+    for s in range(len(SECTORS)):
+        if s != CITIZEN:
+            organisations += sizes[s]
+            engaged_organisations += counts[0, s]
+    partners = (engagement == ENGAGED) & (sector != CITIZEN)
+    return (
+        shares[0],
+        means,
+        voice_inequality(shares[0][present]),
+        engaged_organisations / max(organisations, 1),
+        agenda_alignment(position, partners),
+    )
 
 
 @njit(cache=True)

@@ -95,6 +95,7 @@ class Initiative:
         self.visited = np.zeros(len(self.pop), bool)
         self.fired: list[str] = []
         self._eng_ties: np.ndarray | None = None
+        self._partner_ties: np.ndarray | None = None
         self._node_trust: np.ndarray | None = None
 
         self.backbones: list[backbone.BackboneUnit] = []
@@ -160,7 +161,9 @@ class Initiative:
     def engaged_trust(self) -> float:
         """Mean trust on ties between engaged partner organisations (initial trust if none)."""
         ties = self.ties
-        both = ties.between(self.pop.engagement == ENGAGED, ties.org)
+        both = self._partner_ties
+        if both is None:
+            both = ties.between(self.pop.engagement == ENGAGED, ties.org)
         return masked_mean(ties.trust, both, self.settings.initial_trust)
 
     # ------------------------------------------------------------------ the month
@@ -168,7 +171,7 @@ class Initiative:
     def step(self) -> None:
         """Advance the initiative by one month."""
         self.month += 1
-        self._eng_ties = None
+        self._eng_ties = self._partner_ties = None
         communication.reset_month(self)
         self.fired = apply_interventions(self, self.month)
         u0 = self.spec.preconditions.urgency
@@ -194,7 +197,9 @@ class Initiative:
         recruitment.engage(self)
         recruitment.drop_out(self)
         backbone.broker_units(self, self.backbones)
-        self._eng_ties = self.engaged_ties()  # engagement and ties are fixed from here on
+        # engagement and ties are fixed from here on
+        self._eng_ties = self.engaged_ties()
+        self._partner_ties = self.ties.between(self.pop.engagement == ENGAGED, self.ties.org)
 
         activities.allocate_activities(self, self.gap_info)
         intensity = resources.activity_intensity(self)

@@ -108,42 +108,55 @@ class Ties:
 
         Returns the number of ties added.
         """
-        return self.add_batches([(u, v)], trust)[0]
+        return int(self.add_batches(u, v, np.array([0, len(u)]), trust)[0])
 
-    def add_batches(self, batches: list[tuple[np.ndarray, np.ndarray]], trust: float) -> list[int]:
-        """Append the new ties of several batches at once, as if added batch after batch:
-        each batch's new ties in key order, skipping ties that exist or an earlier batch
-        added. Returns the number added per batch."""
-        sizes = [len(u) for u, _ in batches]
-        if not any(sizes):
-            return [0] * len(batches)
-        u = np.concatenate([u for u, _ in batches]).astype(np.int64)
-        v = np.concatenate([v for _, v in batches]).astype(np.int64)
-        bounds = np.cumsum([0, *sizes])
-        key, added = _fresh_keys(
-            self.keys, np.minimum(u, v) * self.n_nodes + np.maximum(u, v), u != v, bounds
-        )
+    def add_batches(
+        self, u: np.ndarray, v: np.ndarray, bounds: np.ndarray, trust: float
+    ) -> np.ndarray:
+        """Append the new ties of several batches at once (batch ``j`` is
+        ``u[bounds[j]:bounds[j + 1]]`` and the same of ``v``), as if added batch after
+        batch: each batch's new ties in key order, skipping ties that exist or an earlier
+        batch added. Returns the number added per batch."""
+        u, v = np.asarray(u, np.int64), np.asarray(v, np.int64)
+        key, added = _fresh_keys(self.keys, u, v, np.asarray(bounds, np.int64), self.n_nodes)
         if key.size:
-            ordered = np.sort(key)
-            self.keys = np.insert(self.keys, np.searchsorted(self.keys, ordered), ordered)
-            new = Ties.make(self.n_nodes, key // self.n_nodes, key % self.n_nodes, trust, self.org)
-            for name in self._COLUMNS:
-                setattr(self, name, np.concatenate((getattr(self, name), getattr(new, name))))
-            self._deg = None
-        return added.tolist()
+            columns = _append(
+                key,
+                self.n_nodes,
+                self.org,
+                trust,
+                self.keys,
+                self.degree,
+                self.u,
+                self.v,
+                self.trust,
+                self.active,
+                self.weight,
+                self.mediated,
+                self.counts_u,
+                self.counts_v,
+            )
+            self.keys, self._deg = columns[:2]
+            for name, column in zip(self._COLUMNS, columns[2:], strict=True):
+                setattr(self, name, column)
+            self._deg_size = self.u.size
+        return added
 
 
 @njit(cache=True)
-def _fresh_keys(keys, candidates, proper, bounds):
-    """Kernel of :meth:`Ties.add_batches`: per batch, its distinct candidate keys in
-    order that are neither loops nor existing ties nor added by an earlier batch."""
-    out = np.empty(candidates.size, np.int64)
+def _fresh_keys(keys, u, v, bounds, n_nodes):
+    """Kernel of :meth:`Ties.add_batches`: per batch, its distinct candidate keys
+    (``min * n_nodes + max`` of the ends) in order that are neither loops nor existing
+    ties nor added by an earlier batch."""
+    out = np.empty(u.size, np.int64)
     added = np.zeros(bounds.size - 1, np.int64)
     k = 0
     for b in range(bounds.size - 1):
+        lo, hi = bounds[b], bounds[b + 1]
         earlier = np.sort(out[:k])
-        batch = candidates[bounds[b] : bounds[b + 1]]
-        for key in np.unique(batch[proper[bounds[b] : bounds[b + 1]]]):
+        ends = u[lo:hi] != v[lo:hi]
+        batch = np.minimum(u[lo:hi], v[lo:hi]) * n_nodes + np.maximum(u[lo:hi], v[lo:hi])
+        for key in np.unique(batch[ends]):
             pos = np.searchsorted(keys, key)
             if pos < keys.size and keys[pos] == key:
                 continue
@@ -154,6 +167,55 @@ def _fresh_keys(keys, candidates, proper, bounds):
             k += 1
             added[b] += 1
     return out[:k], added
+
+
+@njit(cache=True)
+def _append(
+    new_keys,
+    n_nodes,
+    org,
+    trust,
+    keys,
+    degree,
+    u,
+    v,
+    trust_column,
+    active,
+    weight,
+    mediated,
+    counts_u,
+    counts_v,
+):
+    """Kernel of :meth:`Ties.add_batches`: the tie columns with the new ties appended
+    (their trust ``trust``, no contact this month), the sorted keys with the new keys
+    merged in, and the degree with the new ties counted."""
+    m, k = u.size, new_keys.size
+    merged = np.empty(keys.size + k, np.int64)
+    ordered = np.sort(new_keys)
+    at = np.searchsorted(keys, ordered)
+    done = 0
+    for j in range(k):
+        merged[done + j : at[j] + j] = keys[done : at[j]]
+        merged[at[j] + j] = ordered[j]
+        done = at[j]
+    merged[done + k :] = keys[done:]
+    degree = degree.copy()
+    u2, v2 = np.empty(m + k, u.dtype), np.empty(m + k, v.dtype)
+    trust2, weight2 = np.empty(m + k), np.empty(m + k)
+    active2, mediated2 = np.empty(m + k, np.bool_), np.empty(m + k, np.bool_)
+    counts_u2, counts_v2 = np.empty(m + k, np.bool_), np.empty(m + k, np.bool_)
+    u2[:m], v2[:m], trust2[:m], weight2[:m] = u, v, trust_column, weight
+    active2[:m], mediated2[:m], counts_u2[:m], counts_v2[:m] = active, mediated, counts_u, counts_v
+    for j in range(k):
+        a, b = new_keys[j] // n_nodes, new_keys[j] % n_nodes
+        e = m + j
+        u2[e], v2[e], trust2[e], weight2[e] = a, b, trust, 0.0
+        active2[e], mediated2[e] = False, False
+        counts_u2[e] = not org[a] or org[b]
+        counts_v2[e] = not org[b] or org[a]
+        degree[a] += counts_u2[e]
+        degree[b] += counts_v2[e]
+    return merged, degree, u2, v2, trust2, active2, weight2, mediated2, counts_u2, counts_v2
 
 
 @njit(cache=True)

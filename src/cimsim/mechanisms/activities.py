@@ -77,41 +77,86 @@ def _allocate(eng, coordinated, picks, n_areas, is_coordinated, area, preferred)
             area[i] = preferred[i]
 
 
+LOG_SECTORS = float(np.log(4.0))
+"""Entropy of effort spread evenly over the four sectors (the synergy scale)."""
+
+
 def make_progress(state: Initiative, intensity: np.ndarray) -> dict[str, float]:
     """Turn this month's effort into progress per area; return duplication and coverage."""
     pop, cal = state.pop, state.cal.activities
-    k = state.need.size
-    coord, solo, by_sector = _efforts(
-        pop.capacity * intensity * alignment(state), pop.area, pop.coordinated, pop.sector, k
+    coord, solo, shares = _efforts(
+        pop.capacity * intensity * alignment(state),
+        pop.area,
+        pop.coordinated,
+        pop.sector,
+        state.need.size,
     )
     opportunities = cal.opportunity * state.need * state.capacity_total
-    effective = coord + opportunities * (1.0 - np.exp(-solo / opportunities))
-    total = coord + solo
-
-    shares = by_sector / np.maximum(by_sector.sum(axis=1, keepdims=True), 1e-12)
-    entropy = -np.sum(np.where(shares > 0, shares * np.log(np.maximum(shares, 1e-12)), 0.0), axis=1)
-    synergy = 1.0 + cal.synergy * entropy / np.log(4.0)
-
-    scale = state.need * state.capacity_total * state.spec.activities.difficulty
-    gain = cal.rate * synergy * effective / scale * (1.0 - state.progress)
-    state.progress += gain - cal.decay * state.progress
+    gain, effective, all_effort, state.effort_share, coverage = _progress(
+        coord,
+        solo,
+        opportunities,
+        np.exp(-solo / opportunities),
+        shares,
+        np.log(np.maximum(shares, 1e-12)),
+        state.need,
+        state.progress,
+        state.need * state.capacity_total * state.spec.activities.difficulty,
+        cal.rate,
+        cal.synergy,
+        cal.decay,
+    )
     state.gains.append(float(state.need @ gain))
-    np.clip(state.progress, 0.0, 1.0, out=state.progress)
-
-    all_effort = total.sum()
-    state.effort_share = total / all_effort if all_effort > 0 else np.zeros(k)
-    need_share = state.need / state.need.sum()
     return {
-        "duplication": float(1.0 - effective.sum() / all_effort) if all_effort > 0 else 0.0,
-        "area_coverage": float(np.minimum(state.effort_share, need_share).sum()),
+        "duplication": 1.0 - effective / all_effort if all_effort > 0 else 0.0,
+        "area_coverage": coverage,
         "effort": float(all_effort / state.capacity_total),
     }
 
 
 @njit(cache=True)
+def _progress(
+    coord,
+    solo,
+    opportunities,
+    overlap,
+    shares,
+    log_shares,
+    need,
+    progress,
+    scale,
+    rate,
+    synergy,
+    decay,
+):
+    """Kernel of :func:`make_progress` (``overlap`` is ``exp(-solo / opportunities)``):
+    distinct effort per area, synergy from the sector entropy, progress. Returns the
+    gain per area, the distinct and the total effort, the effort shares and the area
+    coverage."""
+    k = need.size
+    gain = np.empty(k)
+    effective = np.empty(k)
+    total = np.empty(k)
+    for a in range(k):
+        effective[a] = coord[a] + opportunities[a] * (1.0 - overlap[a])
+        total[a] = coord[a] + solo[a]
+        plogp = 0.0
+        for s in range(shares.shape[1]):
+            plogp += shares[a, s] * log_shares[a, s] if shares[a, s] > 0 else 0.0
+        boost = 1.0 + synergy * -plogp / LOG_SECTORS  # sector diversity (entropy)
+        gain[a] = rate * boost * effective[a] / scale[a] * (1.0 - progress[a])
+        progress[a] = min(max(progress[a] + (gain[a] - decay * progress[a]), 0.0), 1.0)
+    all_effort = pairwise_sum(total)
+    effort_share = total / all_effort if all_effort > 0 else np.zeros(k)
+    need_share = need / pairwise_sum(need)
+    coverage = pairwise_sum(np.minimum(effort_share, need_share))
+    return gain, pairwise_sum(effective), all_effort, effort_share, coverage
+
+
+@njit(cache=True)
 def _efforts(effort, area, coordinated, sector, n_areas):
-    """Kernel of :func:`make_progress`: effort per area, coordinated and not, and per
-    area and sector."""
+    """Kernel of :func:`make_progress`: effort per area, coordinated and not, and each
+    sector's share of the effort in each area."""
     coord = np.zeros(n_areas)
     solo = np.zeros(n_areas)
     by_sector = np.zeros((n_areas, 4))
@@ -121,4 +166,11 @@ def _efforts(effort, area, coordinated, sector, n_areas):
         else:
             solo[area[i]] += effort[i]
         by_sector[area[i], sector[i]] += effort[i]
-    return coord, solo, by_sector
+    shares = np.empty_like(by_sector)
+    for a in range(n_areas):
+        total = 0.0
+        for s in range(4):
+            total += by_sector[a, s]
+        for s in range(4):
+            shares[a, s] = by_sector[a, s] / max(total, 1e-12)
+    return coord, solo, shares

@@ -39,6 +39,13 @@ FUNCTION_SHARES = {
 }
 """How each backbone role splits its capacity over the five backbone functions."""
 
+_share_totals = {
+    (role, measuring): sum(v for k, v in shares.items() if measuring or k != "measure")
+    for role, shares in {**FUNCTION_SHARES, "backbone": FUNCTION_SHARES["central"]}.items()
+    for measuring in (True, False)
+}
+"""Sum of each role's function shares, with and without a measurement system."""
+
 FORMS = {
     "central": (("backbone", 1.0),),
     "split": (("core team", 0.6), ("steering group", 0.4)),
@@ -158,8 +165,8 @@ def convene_jobs(state: Initiative, jobs: list[Job], facilitated: bool = True) -
     being independent, are held in one pass over the ties.
     """
     pop = state.pop
-    if not jobs:
-        return []
+    if not any(rate > 0 or workshop > 0 for rate, _, _, workshop in jobs):
+        return [0] * len(jobs)  # nobody is invited: no draws
     rates = np.array([job[0] for job in jobs], np.float64)
     villages = _village_codes([job[1] for job in jobs])
     by_influence = np.array([job[2] for job in jobs], np.bool_)
@@ -301,15 +308,14 @@ def convene_as_partners(state: Initiative) -> int:
 
 def introductions(
     state: Initiative, jobs: list[tuple[float, int | None]]
-) -> list[tuple[np.ndarray, np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw the pairs each broker introduces (see :func:`broker`); a job is a brokering
-    capacity per unit of population served and the village served (None: all)."""
+    capacity per unit of population served and the village served (None: all). Returns
+    both ends of the pairs, job after job, and the jobs' bounds in them."""
     pop, cal = state.pop, state.cal.backbone
-    if not jobs:
-        return []
     capacity = np.array([capacity for capacity, _ in jobs], np.float64)
     villages = _village_codes([village for _, village in jobs])
-    a, b, bounds = _introduce(
+    return _introduce(
         state.rng,
         capacity,
         villages,
@@ -320,7 +326,6 @@ def introductions(
         cal.broker_rate,
         cal.broker_residents,
     )
-    return [(a[bounds[j] : bounds[j + 1]], b[bounds[j] : bounds[j + 1]]) for j in range(len(jobs))]
 
 
 @njit(cache=True)
@@ -378,17 +383,20 @@ def broker(state: Initiative, capacity: float, village: int | None) -> int:
     organisations meet other engaged organisations (Poisson draws per organisation);
     each engaged citizen is introduced to an engaged organisation with a fixed chance.
     """
-    (pair,) = introductions(state, [(capacity, village)])
-    return state.ties.add(*pair, state.settings.initial_trust)
+    a, b, _ = introductions(state, [(capacity, village)])
+    return state.ties.add(a, b, state.settings.initial_trust)
 
 
 def broker_units(state: Initiative, units: list[BackboneUnit]) -> None:
     """Every backbone unit brokers (:meth:`BackboneUnit.broker_ties`); the new ties of all
     units are appended at once, in the order one unit after another would add them
     (who is introduced does not depend on the ties)."""
-    pairs = introductions(state, [unit.brokerage() for unit in units])
-    added = state.ties.add_batches(pairs, state.settings.initial_trust)
-    for unit, n in zip(units, added, strict=True):
+    jobs = [unit.brokerage() for unit in units]
+    if not any(capacity > 0 for capacity, _ in jobs):
+        return  # nobody brokers: no draws
+    a, b, bounds = introductions(state, jobs)
+    added = state.ties.add_batches(a, b, bounds, state.settings.initial_trust)
+    for unit, n in zip(units, added.tolist(), strict=True):
         unit.ties_brokered += n
 
 
@@ -420,11 +428,12 @@ class BackboneUnit:
         return st.backbone_capacity * self.share * (base + (1.0 - base) * st.resources)
 
     def function_capacity(self, function: str) -> float:
-        """Capacity this unit gives to one function this month."""
+        """Capacity this unit gives to one function this month (without a measurement
+        system, the measurement share goes to the other functions)."""
         shares = FUNCTION_SHARES["central" if self.role == "backbone" else self.role]
-        if not self.state.measurement_enabled:
-            shares = {k: v for k, v in shares.items() if k != "measure"}
-        total = sum(shares.values())
+        total = _share_totals[self.role, self.state.measurement_enabled]
+        if function == "measure" and not self.state.measurement_enabled:
+            return 0.0
         return self.effective_capacity * shares.get(function, 0.0) / total if total else 0.0
 
     def invitation(self) -> tuple[float, int | None, bool, float]:
