@@ -1,4 +1,4 @@
-"""The command line: ``cimsim scenarios | run | compare | sweep | sensitivity | experiment | app``.
+"""The command line: ``cimsim scenarios | run | compare | sweep | calibrate | sensitivity | ...``.
 
 User mistakes (a bad scenario file, an unknown scenario or parameter, a bad value) are
 :class:`cimsim.errors.CimsimError`: they exit with status 2 and one line on stderr, never
@@ -32,6 +32,16 @@ def _int_at_least(minimum: int, maximum: int | None = None):
         return value
 
     return parse
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {value}")
+    return value
 
 
 _nonneg_int = _int_at_least(0)
@@ -151,6 +161,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="result folder (resumable)")
     ExecutionOptions.add_arguments(p)
     p.set_defaults(func=_command("sweep", "cmd_sweep"))
+
+    p = sub.add_parser(
+        "calibrate",
+        help="pattern-oriented calibration: which plausible calibrations reproduce the patterns",
+        description="Sample calibration constants from their plausible ranges (a Latin "
+        "hypercube; candidate 0 is the bundled calibration), run the pattern suite for each "
+        "and write DIR/candidates.parquet (constants, every pattern's score and verdict, "
+        "accepted) and DIR/report.md (which patterns pass, which constants they constrain). "
+        "Resumable: a re-run with the same options skips the finished candidates.",
+    )
+    p.add_argument("cases", nargs="*", metavar="CASE", help="malmo, mechelen, skive (default all)")
+    p.add_argument("--samples", type=_pos_int, default=100, help="candidates (default 100)")
+    p.add_argument("--replicates", type=_int_at_least(2, 1000), default=4,
+                   help="seeds per condition, the same for every candidate")  # fmt: skip
+    p.add_argument("--alpha", type=_share, default=0.05,
+                   help="level of the one-sided paired tests (default 0.05)")  # fmt: skip
+    p.add_argument("--tolerance", type=_nonneg_int, default=0,
+                   help="patterns a candidate may fail and be accepted (default 0)")  # fmt: skip
+    p.add_argument("--seed", type=_nonneg_int, default=0,
+                   help="seed of the sample and of the runs (default 0)")  # fmt: skip
+    p.add_argument("--quick", action="store_true",
+                   help="a few hundred agents per case (a smoke run)")  # fmt: skip
+    p.add_argument("--out", required=True, metavar="DIR", help="result folder (resumable)")
+    ExecutionOptions.add_arguments(p)
+    p.set_defaults(func=_command("calibrate", "cmd_calibrate"))
 
     p = sub.add_parser("sensitivity", help="Sobol or Morris sensitivity analysis (SALib)")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
