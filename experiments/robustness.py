@@ -31,6 +31,10 @@ DESCRIPTION = "headline conclusions across the calibrations that reproduce every
 SAMPLES, REPLICATES = 100, 4
 """Candidates and replicates of the full calibration (``cimsim calibrate`` defaults)."""
 ALPHA = 0.05
+TOLERANCE = 2
+"""Patterns an accepted calibration may fail (ABC-style tolerance): with four replicates
+a 5% test misses a true pattern now and then (the bundled calibration's weakest p-values
+lie between 0.01 and 0.05), so strict acceptance would also reject good calibrations."""
 
 
 def conclusions(table: pd.DataFrame, cases: tuple[str, ...]) -> pd.DataFrame:
@@ -115,13 +119,19 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
         root_seed=ctx.seed,
         size=size,
         alpha=ALPHA,
+        tolerance=TOLERANCE,
         executor=ctx.options.executor,
         workers=ctx.options.workers,
         progress=ctx.progress,
     )
-    calibrate.write(table, ctx.out / "calibration", ctx.elapsed)
+    calibrate.write(table, ctx.out / "calibration", ctx.elapsed, TOLERANCE)
     n_ok = int(table["accepted"].iloc[1:].sum())
-    ctx.echo(f"{n_ok} of {samples} candidates reproduce every pattern")
+    n_strict = int((table["fails"].iloc[1:] == 0).sum())
+    n_patterns = sum(c.startswith("pass:") for c in table.columns)
+    ctx.echo(
+        f"{n_strict} of {samples} candidates reproduce every pattern, {n_ok} all but at "
+        f"most {TOLERANCE}"
+    )
     result = conclusions(table, CASES)
     write_csv(ctx.out / "robustness.csv", result)
 
@@ -144,9 +154,10 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
         "# Robustness of the headline conclusions",
         "",
         f"{samples} calibrations were sampled from the plausible ranges of all "
-        f"{sum(c.startswith('calibration.') for c in table.columns)} calibration constants; "
-        f"**{n_ok} reproduce every pattern** (details: `calibration/report.md`). For those, "
-        "each conclusion is read off the same runs and compared with the bundled "
+        f"{sum(c.startswith('calibration.') for c in table.columns)} calibration constants. "
+        f"{n_strict} reproduce all {n_patterns} patterns; **{n_ok} reproduce all but at most "
+        f"{TOLERANCE}** and count as accepted here (details: `calibration/report.md`). For "
+        "those, each conclusion is read off the same runs and compared with the bundled "
         f"calibration ({replicates} replicates per condition, one-sided paired tests at "
         f"{ALPHA}).",
         "",
@@ -162,7 +173,7 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
     fragile = result[result["share_agree"] < 0.9]
     lines += ["", "In plain words:", ""]
     if n_ok == 0:
-        lines.append("- No sampled calibration reproduced every pattern: nothing to compare.")
+        lines.append("- No sampled calibration was accepted: nothing to compare.")
     for r in robust.itertuples(index=False):
         lines.append(
             f"- **Robust**: {r.conclusion} ({r.case}) holds for {r.share_agree:.0%} of the "
@@ -180,7 +191,12 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
         "Sobol top-3 ranking and the failure region's PRIM box.",
     ]
     write_text(ctx.out / "report.md", "\n".join(lines) + "\n")
-    return {"accepted": n_ok, "samples": samples, "conclusions": result.to_dict("records")}
+    return {
+        "accepted": n_ok,
+        "strict": n_strict,
+        "samples": samples,
+        "conclusions": result.to_dict("records"),
+    }
 
 
 if __name__ == "__main__":
