@@ -1,8 +1,9 @@
 """Benchmark: a Sobol analysis of 10 parameters at N = 512 (11,264 runs) of one default-size case.
 
-Target (issue 3): it finishes within 20 minutes on this 2-core machine. Prints the run
-count, wall time, runs per minute and the projected time of the full design; ``--quick``
-runs N = 8 with 24-month runs as a smoke test.
+Target (the engine-speed issue): within 3 minutes on this 2-core machine, that is at least
+1,900 runs per minute (an earlier issue asked for 20 minutes). Prints the run count, wall
+time, runs per minute and the projected time of the full design; ``--quick`` runs N = 8
+with 24-month runs as a smoke test.
 
     python benchmarks/bench_sobol.py [--quick] [--scenario mechelen] [--n 512] [--workers 2]
 """
@@ -27,7 +28,7 @@ PARAMETERS = (
     "settings.confidence",
     "backbone.capacity",
 )
-TARGET_SECONDS = 20 * 60
+TARGET_SECONDS = 3 * 60
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -70,7 +71,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         print("(quick: 24-month runs; the full benchmark uses 120 months)")
     else:
         verdict = "PASS" if seconds <= TARGET_SECONDS else "MISS"
-        print(f"full design {full} runs: {seconds / 60:.1f} min vs target 20 min -> {verdict}")
+        target = TARGET_SECONDS / 60
+        print(
+            f"full design {full} runs: {seconds / 60:.1f} min "
+            f"vs target {target:.0f} min -> {verdict}"
+        )
     print("top ST:", ", ".join(f"{r.parameter}={r.value:.2f}" for r in st.head(3).itertuples()))
     return {"runs": runs, "seconds": seconds, "runs_per_minute": rate, "projected": projected}
 

@@ -1,4 +1,4 @@
-"""Quick versions of the five experiments write sane figures, tables and reports."""
+"""Quick versions of the six experiments write sane figures, tables and reports."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ NAMES = [
     "sobol-across-cases",
     "morris-screening",
     "failure-regions",
+    "robustness",
 ]
 
 
@@ -121,3 +122,16 @@ def test_script_and_cli_entry_points(tmp_path, capsys):
     assert main(["experiment", "no-such-thing"]) == 2
     err = capsys.readouterr().err
     assert "unknown experiment" in err and "missing-backbone" in err
+
+
+def test_robustness_table(results):
+    out = results["robustness"]
+    if not (out / "robustness.csv").exists():
+        run_experiment("robustness", quick=True, out=out, options=ExecutionOptions("serial"))
+    t = pd.read_csv(out / "robustness.csv")
+    assert list(t.columns[:4]) == ["conclusion", "case", "accepted_sets", "share_agree"]
+    assert set(t["case"]) == {"malmo", "mechelen", "skive"}
+    assert (out / "calibration" / "candidates.parquet").exists()
+    table = pd.read_parquet(out / "calibration" / "candidates.parquet")
+    assert len(table) == 5 and table["candidate"].tolist() == [0, 1, 2, 3, 4]
+    assert (t["accepted_sets"] == int(table["accepted"].iloc[1:].sum())).all()
