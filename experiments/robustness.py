@@ -124,7 +124,7 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
         workers=ctx.options.workers,
         progress=ctx.progress,
     )
-    calibrate.write(table, ctx.out / "calibration", ctx.elapsed, TOLERANCE)
+    calibrate.write(table, ctx.out / "calibration", TOLERANCE)
     n_ok = int(table["accepted"].iloc[1:].sum())
     n_strict = int((table["fails"].iloc[1:] == 0).sum())
     n_patterns = sum(c.startswith("pass:") for c in table.columns)
@@ -139,9 +139,10 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
     accepted = table.iloc[1:][table["accepted"].iloc[1:]]
     for ax, case in zip(np.ravel(axes), CASES, strict=True):
         column = f"measure:{case}.backbone_effect"
-        ax.hist(table[column].iloc[1:], bins=15, color="0.8", label="all sampled")
+        bins = np.histogram_bin_edges(table[column].iloc[1:], bins=15)
+        ax.hist(table[column].iloc[1:], bins=bins, color="0.8", label="all sampled")
         if len(accepted):
-            ax.hist(accepted[column], bins=15, color="tab:blue", label="accepted")
+            ax.hist(accepted[column], bins=bins, color="tab:blue", label="accepted")
         ax.axvline(table[column].iloc[0], color="k", ls="--", lw=1, label="bundled")
         ax.axvline(0, color="tab:red", lw=0.8)
         ax.set_title(f"{case}: backbone effect on impact")

@@ -202,25 +202,12 @@ def evaluate(
         "alpha": alpha,
     }
     done: dict[int, dict[str, Any]] = {}
-    store = None
-    if out is not None:
-        store = ResultStore(out)
+    store = ResultStore(out) if out is not None else None
+    if store is not None:
         store.lock()
-        manifest = {
-            "scenario_name": "calibration",
-            "scenario": settings,
-            "design": json.loads(candidates.to_json(orient="split")),
-            "replicates": replicates,
-            "root_seed": root_seed,
-            "steps": None,
-            "series": False,
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        }
-        store.open(manifest)
-        for part in sorted(store.parts.glob("candidate-*.parquet")):
-            row = pd.read_parquet(part).iloc[0].to_dict()
-            done[int(row.pop("candidate"))] = row
     try:
+        if store is not None:
+            _resume(store, candidates, settings, done)
         todo = [k for k in candidates.index if int(k) not in done]
         if todo:
             handle = open_executor(executor, workers)
@@ -237,6 +224,25 @@ def evaluate(
     table["fails"] = (~table[passes]).sum(axis=1).astype(int)
     table["accepted"] = table["fails"] <= tolerance
     return table
+
+
+def _resume(store: Any, candidates: pd.DataFrame, settings: dict, done: dict) -> None:
+    """Open the result folder for this calibration (refusing another one) and read the
+    candidates it has finished."""
+    manifest = {
+        "scenario_name": "calibration",
+        "scenario": settings,
+        "design": json.loads(candidates.to_json(orient="split")),
+        "replicates": settings["replicates"],
+        "root_seed": settings["root_seed"],
+        "steps": None,
+        "series": False,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    store.open(manifest)
+    for part in sorted(store.parts.glob("candidate-*.parquet")):
+        row = pd.read_parquet(part).iloc[0].to_dict()
+        done[int(row.pop("candidate"))] = row
 
 
 def _run(candidates, todo, settings, handle, store, done, progress, tqdm, check) -> None:
@@ -338,9 +344,7 @@ def pattern_summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def report(
-    table: pd.DataFrame, seconds: float | None = None, tolerance: int = 0, top: int = 12
-) -> str:
+def report(table: pd.DataFrame, tolerance: int = 0, top: int = 12) -> str:
     """The calibration report in plain words (Markdown); ``tolerance`` as given to
     :func:`evaluate`."""
     sampled = table.iloc[1:]
@@ -352,8 +356,7 @@ def report(
         "# Pattern-oriented calibration",
         "",
         f"{n} candidate calibrations sampled from the plausible ranges (Latin hypercube), "
-        f"each run against {len(summary)} patterns"
-        + (f", in {seconds / 60:.1f} min." if seconds else "."),
+        f"each run against {len(summary)} patterns.",
         f"**{n_strict} of {n} ({n_strict / max(n, 1):.0%}) reproduce every pattern**"
         + (
             f"; {n_ok} fail at most {tolerance} and are accepted."
@@ -422,16 +425,14 @@ def plot_marginals(table: pd.DataFrame, path: Path, top: int = 12) -> None:
     plt.close(fig)
 
 
-def write(
-    table: pd.DataFrame, out: Path, seconds: float | None = None, tolerance: int = 0
-) -> list[Path]:
+def write(table: pd.DataFrame, out: Path, tolerance: int = 0) -> list[Path]:
     """``candidates.parquet``, ``report.md`` and (with matplotlib) ``marginals.png``."""
     from cimsim.files import write_parquet, write_text
 
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "candidates.parquet", out / "report.md"]
     write_parquet(written[0], table.reset_index())
-    write_text(written[1], report(table, seconds, tolerance))
+    write_text(written[1], report(table, tolerance))
     try:
         plot_marginals(table, out / "marginals.png")
         written.append(out / "marginals.png")

@@ -40,7 +40,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - started
     try:
-        written = calibrate.write(table, Path(args.out), seconds, args.tolerance)
+        written = calibrate.write(table, Path(args.out), args.tolerance)
     except OSError as err:
         raise UserError(f"--out {args.out}: {err.strerror or err}") from None
     sampled = table.iloc[1:]
@@ -53,5 +53,5 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     for row in calibrate.pattern_summary(table).itertuples(index=False):
         print(f"  {row.pattern:28s} {row.passed:5d} pass ({row.share:.0%})")
-    print("wrote " + ", ".join(str(p) for p in written))
+    print(f"{seconds / 60:.1f} min; wrote " + ", ".join(str(p) for p in written))
     return 0
