@@ -146,3 +146,14 @@ def test_bad_calibrate_options_are_one_line(tmp_path: Path, args, message: str) 
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "X").exists()
+
+
+@pytest.mark.slow
+def test_the_table_is_the_same_on_every_executor() -> None:
+    pytest.importorskip("distributed")
+    candidates = calibrate.sample(1, seed=5)
+    kw = {"size": calibrate.QUICK_SIZE, "progress": False}
+    serial = calibrate.evaluate(candidates, ["malmo"], 2, executor="serial", **kw)
+    dask = calibrate.evaluate(candidates, ["malmo"], 2, executor="dask:local:2", **kw)
+    pd.testing.assert_frame_equal(serial, dask)
+    assert serial.filter(like="score:").notna().all().all()
