@@ -142,11 +142,6 @@ def headline_measures(runs: dict[str, RunSet], cases: tuple[str, ...]) -> dict[s
     return out
 
 
-def _plain(value: float) -> float | int:
-    """A sampled value as the schema wants it (whole numbers as int)."""
-    return int(value) if float(value).is_integer() else float(value)
-
-
 def _custom_task(check, candidate: int, constants: dict[str, float]):
     return candidate, check(constants)
 
@@ -180,8 +175,6 @@ def evaluate(
     function of the constants returning ``score:``, ``pass:`` and ``detail:`` entries (a
     toy model, for tests; it must be picklable for processes and Dask).
     """
-    from tqdm import tqdm
-
     from cimsim.runs.executors import open_executor
     from cimsim.runs.store import ResultStore
 
@@ -212,7 +205,7 @@ def evaluate(
         if todo:
             handle = open_executor(executor, workers)
             try:
-                _run(candidates, todo, settings, handle, store, done, progress, tqdm, check)
+                _run(candidates, todo, settings, handle, store, done, progress, check)
             finally:
                 handle.close()
     finally:
@@ -245,11 +238,14 @@ def _resume(store: Any, candidates: pd.DataFrame, settings: dict, done: dict) ->
         done[int(row.pop("candidate"))] = row
 
 
-def _run(candidates, todo, settings, handle, store, done, progress, tqdm, check) -> None:
+def _run(candidates, todo, settings, handle, store, done, progress, check) -> None:
+    from tqdm import tqdm
+
     from cimsim.files import write_parquet
 
     def submit(k: int) -> Future:
-        constants = {p: _plain(v) for p, v in candidates.loc[k].items() if not np.isnan(v)}
+        # whole-number constants (the meeting size) are sampled rounded: the schema takes 7.0
+        constants = {p: float(v) for p, v in candidates.loc[k].items() if not np.isnan(v)}
         args = (
             int(k),
             constants,

@@ -84,20 +84,19 @@ def _village_codes(villages: list[int | None]) -> np.ndarray:
 def meeting_groups(state: Initiative, members: np.ndarray) -> np.ndarray:
     """Seat attendees at random in groups of ``meeting_size``: organisations with
     organisations, residents with residents. Returns each member's group (0, 1, ...)."""
-    pop, rng = state.pop, state.rng
-    is_org = pop.sector[members] != CITIZEN
-    n_org = int(np.count_nonzero(is_org))
-    seats_org = rng.permutation(n_org)
-    seats_cit = rng.permutation(members.size - n_org)
-    return _seat(is_org, seats_org, seats_cit, state.cal.backbone.meeting_size)
+    is_org = state.pop.sector[members] != CITIZEN
+    return _seat(state.rng, is_org, state.cal.backbone.meeting_size)
 
 
 @njit(cache=True)
-def _seat(is_org, seats_org, seats_cit, size):
-    """Kernel of :func:`meeting_groups`: organisations fill the first groups, residents
-    the groups after them."""
+def _seat(rng, is_org, size):
+    """Kernel of :func:`meeting_groups`: a random seat for each attendee; organisations
+    fill the first groups, residents the groups after them."""
+    n_org = np.count_nonzero(is_org)
+    seats_org = rng.permutation(n_org)
+    seats_cit = rng.permutation(is_org.size - n_org)
     group = np.empty(is_org.size, np.int64)
-    offset = (seats_org.size + size - 1) // size
+    offset = (n_org + size - 1) // size
     k_org = k_cit = 0
     for j in range(is_org.size):
         if is_org[j]:
@@ -245,12 +244,7 @@ def _convene(
         if k - start < 2:
             k = start  # nobody to meet
             continue
-        came = members[start:k]
-        is_org = sector[came] != CITIZEN
-        n_org = np.count_nonzero(is_org)
-        seats_org = rng.permutation(n_org)
-        seats_cit = rng.permutation(came.size - n_org)
-        group = _seat(is_org, seats_org, seats_cit, meeting_size) + offset
+        group = _seat(rng, sector[members[start:k]] != CITIZEN, meeting_size) + offset
         groups[start:k] = group
         offset = group.max() + 1
     return members[:k], groups[:k], attendees
@@ -352,9 +346,7 @@ def _introduce(
         w = weight[orgs]
         cdf = np.cumsum(w / pairwise_sum(w))
         cdf /= cdf[-1]
-        picks = np.empty(2 * n_new)
-        for m in range(picks.size):
-            picks[m] = rng.random()
+        picks = rng.random(2 * n_new)
         a = orgs[np.searchsorted(cdf, picks[:n_new], side="right")]
         b = orgs[np.searchsorted(cdf, picks[n_new:], side="right")]
         cross = sector[a] != sector[b]
@@ -366,10 +358,7 @@ def _introduce(
             if rng.random() < chance:
                 lucky[n_lucky] = cits[m]
                 n_lucky += 1
-        to_partner = np.empty(n_lucky)
-        for m in range(n_lucky):
-            to_partner[m] = rng.random()
-        partner = orgs[np.searchsorted(cdf, to_partner, side="right")]
+        partner = orgs[np.searchsorted(cdf, rng.random(n_lucky), side="right")]
         first = np.concatenate((first, a[cross], lucky[:n_lucky]))
         second = np.concatenate((second, b[cross], partner))
         bounds[j + 1] = first.size
