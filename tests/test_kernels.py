@@ -110,3 +110,34 @@ def test_village_groups_brokering_together_equal_one_after_another(seed: int) ->
     assert [u.ties_brokered for u in fused.backbones] == [
         u.ties_brokered for u in one_by_one.backbones
     ]
+
+
+def test_ties_appended_in_place_equal_ties_made_at_once() -> None:
+    from cimsim.population import Ties
+
+    rng = np.random.default_rng(7)
+    n = 60
+    org = rng.random(n) < 0.3
+    first = np.unique(np.sort(rng.integers(0, n, (2, 40)), axis=0), axis=1)
+    first = first[:, first[0] < first[1]]
+    ties = Ties.make(n, first[0], first[1], 0.5, org)
+    for _ in range(12):  # small batches: the buffers are written in place and grow twice
+        added = ties.add(rng.integers(0, n, 30), rng.integers(0, n, 30), 0.5)
+        assert added >= 0
+        assert ties.u.base is not None  # a view of its buffer, not a fresh copy
+    assert len(ties) > 1.5 * first.shape[1]
+    whole = Ties.make(n, ties.u, ties.v, 0.5, org)
+    assert np.array_equal(np.sort(ties.u * n + ties.v), whole.keys)
+    assert np.array_equal(ties.keys, whole.keys)
+    assert np.array_equal(ties.degree, whole.degree)
+    assert np.array_equal(ties.counts_u, whole.counts_u)
+    assert np.array_equal(ties.counts_v, whole.counts_v)
+    assert not ties.active.any() and not ties.mediated.any()
+    # a copy keeps columns of its own: its appends do not land in the original's buffers
+    absent = [k for k in range(n * n) if k // n < k % n and k not in set(ties.keys)][:2]
+    (a, b), (c, d) = [divmod(k, n) for k in absent]
+    twin = copy.copy(ties)
+    assert twin.add(np.array([a]), np.array([b]), 0.9) == 1
+    assert ties.add(np.array([c]), np.array([d]), 0.5) == 1
+    assert (twin.u[-1], twin.v[-1], twin.trust[-1]) == (a, b, 0.9)
+    assert (ties.u[-1], ties.v[-1], ties.trust[-1]) == (c, d, 0.5)
