@@ -11,7 +11,7 @@ import pytest
 
 from cimsim import CORE
 from cimsim.cli import main
-from cimsim.experiment import experiments_dir, list_experiments, run_experiment
+from cimsim.experiment import experiments_dir, list_experiments, load_experiment, run_experiment
 from cimsim.runs.options import ExecutionOptions
 
 NAMES = [
@@ -134,4 +134,70 @@ def test_robustness_table(results):
     assert (out / "calibration" / "candidates.parquet").exists()
     table = pd.read_parquet(out / "calibration" / "candidates.parquet")
     assert len(table) == 5 and table["candidate"].tolist() == [0, 1, 2, 3, 4]
-    assert (t["accepted_sets"] == int(table["accepted"].iloc[1:].sum())).all()
+    read = t["bundled_answer"].isna()  # conclusions read off the calibration's own runs
+    assert (t.loc[read, "accepted_sets"] == int(table["accepted"].iloc[1:].sum())).all()
+    derived = t[~read]
+    conclusions = set(derived["conclusion"])
+    for structure in ("gate", "additive"):
+        assert f"Sobol top-3 by total index ({structure} urgency)" in conclusions
+    assert "PRIM main failure box: tightest bound" in conclusions
+    assert derived["self_agree"].isin([True, False]).all()
+    top3 = derived[derived["conclusion"].str.startswith("Sobol top-3")]["bundled_answer"]
+    assert top3.str.split(", ").map(len).eq(3).all()
+    assert (out / "robustness_agreement.png").exists()
+    assert (out / "sets" / "candidate-0" / "sobol" / "gate" / "indices.csv").exists()
+    assert "## Per-set answers" in (out / "report.md").read_text()
+
+
+def _answer(gate, additive, leading, bound, width=0.01):
+    """A per-set answer: parameters in decreasing total index 0.5, 0.4, ... (± ``width``)."""
+
+    def indices(order):
+        return {p: (0.5 - 0.1 * i, width) for i, p in enumerate(order)}
+
+    sobol = {}
+    for case in ("malmo", "mechelen", "skive"):
+        sobol[(case, "gate")] = indices(gate)
+        sobol[(case, "additive")] = indices(additive)
+    return {"sobol": sobol, "prim": {"leading": leading, "bound": bound, "box": ""}}
+
+
+def test_robustness_agreement_counts_sets_that_match_the_bundled_answer():
+    robustness = load_experiment("robustness")
+    bundled = _answer("abcde", "cbade", "u", 0.76)
+    found = {
+        0: bundled,
+        4: _answer("bacde", "cbade", "u", 0.70),  # same top-3, another top parameter
+        9: _answer("abdce", "cbade", "r", 0.76),  # another top-3 and PRIM bound
+        12: _answer("abcde", "abcde", "u", 0.50, width=0.2),  # wide intervals
+    }
+    reference = _answer("acbde", "bcade", "u", 0.73)
+    t = robustness.analysis_conclusions(found, reference).set_index(["conclusion", "case"])
+    row = t.loc[("Sobol top-3 by total index (gate urgency)", "skive")]
+    assert row["accepted_sets"] == 3 and row["share_agree"] == pytest.approx(2 / 3)
+    assert row["bundled_answer"] == "a, b, c" and row["self_agree"]
+    # set 9 puts d (0.3 ± 0.01) above c (0.2 ± 0.01): beyond the intervals
+    assert row["share_consistent"] == pytest.approx(2 / 3)
+    top = t.loc[("Sobol top parameter (gate urgency)", "malmo")]
+    assert top["share_agree"] == pytest.approx(2 / 3) and top["self_agree"]
+    additive = t.loc[("Sobol top parameter (additive urgency)", "mechelen")]
+    assert additive["share_agree"] == pytest.approx(2 / 3) and not additive["self_agree"]
+    # set 12 ranks a first, but within its wide intervals: it does not contradict c
+    assert additive["share_consistent"] == pytest.approx(1.0)
+    lead = t.loc[("PRIM main failure box: tightest bound", "malmo")]
+    assert lead["share_agree"] == pytest.approx(2 / 3) and lead["bundled_answer"] == "u"
+    bound = t.loc[("PRIM main failure box: that bound within 0.1", "malmo")]
+    assert bound["share_agree"] == pytest.approx(1 / 3) and bound["self_agree"]
+    assert bound["bundled"] == pytest.approx(0.76) and bound["bundled_answer"] == "u at 0.76"
+    assert bound["median"] == pytest.approx(0.60)  # sets 4 and 12 (set 9 bounds r)
+
+
+def test_robustness_chooses_accepted_sets_with_fewest_failures():
+    robustness = load_experiment("robustness")
+    table = pd.DataFrame(
+        {"fails": [0, 2, 0, 3, 1, 0], "accepted": [True, True, True, False, True, True]},
+        index=pd.RangeIndex(6, name="candidate"),
+    )
+    assert robustness.chosen_sets(table, 3) == [2, 5, 4]
+    assert robustness.chosen_sets(table, 10) == [2, 5, 4, 1]
+    assert robustness.chosen_sets(table.assign(accepted=False), 3) == []
