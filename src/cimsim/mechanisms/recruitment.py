@@ -131,32 +131,24 @@ def _exposure(
     n = influence.size
     champ_infl = influence * (champion & engaged)
     visibility = visibility_rate * masked_sum(champ_infl, champion & engaged) / initial_champions
-    # What a tie reads from each end, and the six sums it adds to, are packed one row per
-    # node: at full scale the ends are scattered over memory, and a row is one cache line
-    # where seven separate arrays were seven.
-    node = np.empty((n, 4))
-    for i in range(n):
-        node[i, 0] = influence[i]
-        node[i, 1] = engaged[i]
-        node[i, 2] = champ_infl[i]
-        node[i, 3] = org[i]
-    acc = np.zeros((n, 8))  # engaged, all, champions: from the u side (0-2), v side (3-5)
+    eng_u, eng_v, all_u, all_v = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    champ_u, champ_v = np.zeros(n), np.zeros(n)
     for e in range(u.size):
         a, b, t = u[e], v[e], trust[e]
         # weight of the neighbour at the other end, seen from a and from b
-        w_a = (node[b, 0] if node[a, 3] != 0.0 else 1.0) * counts_u[e]
-        w_b = (node[a, 0] if node[b, 3] != 0.0 else 1.0) * counts_v[e]
-        acc[a, 0] += w_a * node[b, 1] * t
-        acc[b, 3] += w_b * node[a, 1] * t
-        acc[a, 1] += w_a
-        acc[b, 4] += w_b
-        acc[a, 2] += node[b, 2] * t * counts_u[e]
-        acc[b, 5] += node[a, 2] * t * counts_v[e]
+        w_a = (influence[b] if org[a] else 1.0) * counts_u[e]
+        w_b = (influence[a] if org[b] else 1.0) * counts_v[e]
+        eng_u[a] += w_a * engaged[b] * t
+        eng_v[b] += w_b * engaged[a] * t
+        all_u[a] += w_a
+        all_v[b] += w_b
+        champ_u[a] += champ_infl[b] * t * counts_u[e]
+        champ_v[b] += champ_infl[a] * t * counts_v[e]
     e_i = np.empty(n)
     for i in range(n):
-        total = acc[i, 1] + acc[i, 4]
-        social = (acc[i, 0] + acc[i, 3]) / max(total, 1e-12) if total > 0 else 0.0
-        champions = min(acc[i, 2] + acc[i, 5], 1.0) + visibility
+        total = all_u[i] + all_v[i]
+        social = (eng_u[i] + eng_v[i]) / max(total, 1e-12) if total > 0 else 0.0
+        champions = min(champ_u[i] + champ_v[i], 1.0) + visibility
         direct = direct_exposure[i] + meeting_pull * attended[i]
         e_i[i] = scale * (social_weight * social + champions + direct) + shift
     return e_i
