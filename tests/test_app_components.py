@@ -10,12 +10,13 @@ import pytest
 import solara
 
 from cimsim.app import Page, Session, figures, serve
+from cimsim.app.components import NetworkImage
 from cimsim.scenario import ScenarioError, load_scenario
 
 
 def render(session: Session | None = None):
     session = session or Session()
-    box, rc = solara.render(Page(session=session), handle_error=False)
+    box, rc = solara.render(Page(session=session, background=False), handle_error=False)
     return session, rc
 
 
@@ -24,7 +25,9 @@ def month_text(rc) -> str:
 
 
 def images(rc) -> list[bytes]:
-    return [bytes(img.value) for img in rc.find(w.Image).widgets]
+    """The network image (a clickable template) and every chart image on the page."""
+    net = [n.src.encode() for n in rc.find(NetworkImage).widgets]
+    return net + [bytes(img.value) for img in rc.find(w.Image).widgets]
 
 
 def click(rc, label: str) -> None:
@@ -50,7 +53,7 @@ def test_step_advances_model_plots_and_network() -> None:
     session, rc = render()
     assert month_text(rc).startswith("Month 0 /")
     before = images(rc)
-    assert len(before) == 2  # network + selected chart
+    assert len(before) == 4  # network, building blocks, outcomes and the lower chart
     click(rc, "Step")
     assert session.month == 1
     assert month_text(rc).startswith("Month 1 /")
@@ -285,7 +288,7 @@ def test_the_timeline_follows_steps() -> None:
     assert "month 2: trust shock (severity=0.5) — pending" in timeline()
     click(rc, "Step")
     click(rc, "Step")
-    assert "month 2: trust shock (severity=0.5) — fired" in timeline()
+    assert "month 2: trust shock (severity=0.5) — done" in timeline()
 
 
 def test_play_with_no_pause_ends_at_the_last_month() -> None:
@@ -394,7 +397,7 @@ def test_the_saved_scenario_reproduces_the_run(tmp_path, capsys) -> None:
 
 def test_a_scenario_file_can_be_picked_by_browsing() -> None:
     session, rc = render()
-    picker = rc.find(w.FileUpload).widget
+    picker = rc.find(w.FileUpload, description="Browse…").widget
     text = b"name = 'picked'\n[population]\ncitizens = 150\n"
     from datetime import UTC, datetime
 
@@ -416,4 +419,4 @@ def test_charts_export_as_svg_too() -> None:
         for child in button.children:
             inner = child.children if hasattr(child, "children") else [child]
             labels += [x for x in inner if isinstance(x, str)]
-    assert "Network (SVG)" in labels and "Chart (SVG)" in labels
+    assert "All charts (SVG)" in labels and "All charts (PNG)" in labels
