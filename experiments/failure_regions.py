@@ -13,6 +13,7 @@ density of 0.8, or halfway from the failure base rate to 1 when failures are com
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,6 @@ def latin_hypercube(params: dict[str, tuple[float, float]], n: int, seed: int) -
 
 def run(ctx: ExperimentContext) -> dict[str, Any]:
     """Sample, run, label failures and find PRIM boxes; write tables, figure, report.md."""
-    from cimsim.discovery import failure_labels
     from cimsim.files import write_csv
 
     if ctx.quick:
@@ -57,13 +57,51 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
         n, reps, steps, size = 500, 2, None, {}
     scenario = load_scenario(CASE, size)
     x = latin_hypercube(PARAMETERS, n, seed=ctx.seed)
-    design = [{k: float(v) for k, v in row.items()} for _, row in x.iterrows()]
     ctx.echo(f"{CASE}: base case, then {n} Latin hypercube points x {reps} replicates")
-    base = ctx.run_design(scenario, [{}], max(reps, 2), steps=steps)
+    impact, y, threshold, base_impact, note = label_failures(ctx, scenario, x, reps, steps)
+    cases = x.assign(impact=impact, failure=y)
+    write_csv(ctx.out / "cases.csv", cases)
+    return report(ctx, x, impact, y, threshold, base_impact, note, reps)
+
+
+def label_failures(
+    ctx: ExperimentContext,
+    scenario: Any,
+    x: pd.DataFrame,
+    reps: int,
+    steps: int | None,
+    *,
+    root_seed: int | None = None,
+    out: Path | None = None,
+) -> tuple[np.ndarray, np.ndarray, float, float, str]:
+    """Run the base case and every point of ``x``; a point fails when its mean final impact
+    falls below ``FAILURE_SHARE`` of the base case's (the lower quartile of impact when no
+    point or every point would fail). Returns impact per point, the failure labels, the
+    threshold, the base impact and a note on the threshold. With ``out`` the runs are
+    kept in ``out/base`` and ``out/design`` (resumable)."""
+    from cimsim.discovery import failure_labels
+
+    seed = ctx.seed if root_seed is None else root_seed
+    design = [{k: float(v) for k, v in row.items()} for _, row in x.iterrows()]
+    base = ctx.run_design(
+        scenario,
+        [{}],
+        max(reps, 2),
+        steps=steps,
+        root_seed=seed,
+        out=None if out is None else out / "base",
+    )
     base_impact = float(base.finals["impact"].mean())
     threshold = FAILURE_SHARE * base_impact
-    res = ctx.run_design(scenario, design, reps, steps=steps)
-    impact = res.finals.groupby("point")["impact"].mean().reindex(range(n)).to_numpy(float)
+    res = ctx.run_design(
+        scenario,
+        design,
+        reps,
+        steps=steps,
+        root_seed=seed,
+        out=None if out is None else out / "design",
+    )
+    impact = res.finals.groupby("point")["impact"].mean().reindex(range(len(x))).to_numpy(float)
     y = failure_labels(impact, threshold)
     note = ""
     if y.sum() == 0 or y.all():
@@ -73,9 +111,7 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
             "(no point or every point fell below half the base impact; the lower quartile "
             "of impact is used as threshold instead)"
         )
-    cases = x.assign(impact=impact, failure=y)
-    write_csv(ctx.out / "cases.csv", cases)
-    return report(ctx, x, impact, y, threshold, base_impact, note, reps)
+    return impact, y, threshold, base_impact, note
 
 
 def density_threshold(base_rate: float) -> float:

@@ -61,11 +61,21 @@ PRIM_POINTS, PRIM_REPLICATES = 300, 1
 """Latin hypercube points and replicates of the per-set PRIM runs (experiment 5: 500 x 2)."""
 
 
+def accepted_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The accepted sampled candidates (candidate 0, the bundled calibration, left out)."""
+    return table.iloc[1:][table["accepted"].iloc[1:]]
+
+
+def spread(values: pd.Series) -> list[float]:
+    """5%, 50% and 95% quantiles (NaN when there are no values)."""
+    return list(np.quantile(values, [0.05, 0.5, 0.95])) if len(values) else [np.nan] * 3
+
+
 def conclusions(table: pd.DataFrame, cases: tuple[str, ...]) -> pd.DataFrame:
     """One row per conclusion and case: the share of accepted sampled candidates that agree
     with the bundled calibration (candidate 0), the spread of the estimate over them, and
     the bundled value."""
-    accepted = table.iloc[1:][table["accepted"].iloc[1:]]
+    accepted = accepted_rows(table)
     bundled = table.iloc[0]
     rows = []
     for case in cases:
@@ -109,7 +119,7 @@ def conclusions(table: pd.DataFrame, cases: tuple[str, ...]) -> pd.DataFrame:
 
 def _row(conclusion: str, case: str, agree: pd.Series, values: pd.Series, bundled: float):
     n = len(values)
-    q = np.quantile(values, [0.05, 0.5, 0.95]) if n else [np.nan] * 3
+    q = spread(values)
     return {
         "conclusion": conclusion,
         "case": case,
@@ -133,7 +143,7 @@ def analyse_set(
     (or ""), "bound": that bound's value, "box": the box in words}}``.
     """
     from cimsim import calibrate
-    from cimsim.discovery import failure_labels, find_boxes
+    from cimsim.discovery import find_boxes
     from cimsim.experiment import load_experiment
     from cimsim.patterns import CASES
     from cimsim.scenario import load_scenario
@@ -171,16 +181,9 @@ def analyse_set(
 
     scenario = load_scenario(failure.CASE, {**size, **constants})
     x = failure.latin_hypercube(failure.PARAMETERS, points, seed=seed)
-    design = [{k: float(v) for k, v in row.items()} for _, row in x.iterrows()]
-    base = ctx.run_design(
-        scenario, [{}], max(prim_reps, 2), steps=steps, root_seed=seed, out=out / "prim" / "base"
+    _, y, *_ = failure.label_failures(
+        ctx, scenario, x, prim_reps, steps, root_seed=seed, out=out / "prim"
     )
-    threshold = failure.FAILURE_SHARE * float(base.finals["impact"].mean())
-    res = ctx.run_design(
-        scenario, design, prim_reps, steps=steps, root_seed=seed, out=out / "prim" / "design"
-    )
-    impact = res.finals.groupby("point")["impact"].mean().reindex(range(points))
-    y = failure_labels(impact.to_numpy(float), threshold)
     disc = find_boxes(x, y, density_threshold=failure.density_threshold(float(np.mean(y))))
     prim: dict[str, Any] = {"leading": "", "bound": np.nan, "box": "no failure box"}
     if disc.boxes and len(disc.boxes[0].limits):
@@ -244,7 +247,7 @@ def analysis_conclusions(
     ) -> None:
         agree = [agrees(v) for v in others]
         values = pd.Series([value(v) for v in others] if value else [], dtype=float).dropna()
-        q = np.quantile(values, [0.05, 0.5, 0.95]) if len(values) else [np.nan] * 3
+        q = spread(values)
         rows.append(
             {
                 "conclusion": conclusion,
@@ -298,7 +301,7 @@ def analysis_conclusions(
 
 def chosen_sets(table: pd.DataFrame, k: int) -> list[int]:
     """The ``k`` accepted sampled candidates that fail the fewest patterns (then by number)."""
-    accepted = table.iloc[1:][table["accepted"].iloc[1:]]
+    accepted = accepted_rows(table)
     return sorted((int(c) for c in accepted.index), key=lambda c: (table.at[c, "fails"], c))[:k]
 
 
@@ -360,7 +363,7 @@ def run(ctx: ExperimentContext) -> dict[str, Any]:
     write_csv(ctx.out / "robustness.csv", result)
 
     fig, axes = new_figure(width=4.0 * len(CASES), height=3.0, ncols=len(CASES))
-    accepted = table.iloc[1:][table["accepted"].iloc[1:]]
+    accepted = accepted_rows(table)
     for ax, case in zip(np.ravel(axes), CASES, strict=True):
         column = f"measure:{case}.backbone_effect"
         bins = np.histogram_bin_edges(table[column].iloc[1:], bins=15)
