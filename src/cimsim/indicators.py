@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
 from cimsim.kernels import masked_mean, pairwise_sum
 from cimsim.population import AWARE, CITIZEN, ENGAGED, SECTORS
@@ -74,17 +74,28 @@ def agenda_alignment(position: np.ndarray, partners: np.ndarray) -> float:
 
 def communication(state: Initiative) -> float:
     """Share of ties between engaged stakeholders that carried a contact this month."""
-    both, contacted = _count_pairs(state.engaged_ties(), state.ties.active)
+    return _communication(state.engaged_ties(), state.ties.active)
+
+
+@njit(cache=True)
+def _communication(engaged_tie, active):
+    """Kernel of :func:`communication`."""
+    both, contacted = _count_pairs(engaged_tie, active)
     return contacted / both if both else 0.0
 
 
 def trust(state: Initiative) -> float:
     """Mean trust on this month's contacted ties (all ties if there was no contact)."""
-    ties = state.ties
-    if len(ties) == 0:
+    return _trust(state.ties.trust, state.ties.active, state.active_idx)
+
+
+@njit(cache=True)
+def _trust(trust, active, active_idx):
+    """Kernel of :func:`trust` (``active_idx``: the contacted ties, if known)."""
+    if trust.size == 0:
         return 0.0
-    idx = state.active_idx if state.active_idx.size else np.flatnonzero(ties.active)
-    return float(pairwise_sum(ties.trust[idx]) / idx.size if idx.size else ties.trust.mean())
+    idx = active_idx if active_idx.size else np.flatnonzero(active)
+    return pairwise_sum(trust[idx]) / idx.size if idx.size else pairwise_sum(trust) / trust.size
 
 
 @njit(cache=True)
@@ -108,52 +119,128 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
     means over the engaged are weighted by capacity: both are the same at any citizen
     resolution (a citizen agent counts for the residents it stands for).
     """
-    pop = state.pop
-    n = len(pop)
-    rates, sector_means, voice, coverage, alignment = _census(
-        pop.sector, pop.engagement, pop.burnt_out, pop.attended, pop.position
-    )
-    dropped = month.get("dropped", 0.0)
-    weight, commitment, fatigue, reserves = _engaged_means(
+    pop, ties = state.pop, state.ties
+    partner_ties = state._partner_ties
+    if partner_ties is None:
+        partner_ties = ties.between(pop.engagement == ENGAGED, ties.org)
+    values = reporters(
+        pop.sector,
         pop.engagement,
+        pop.burnt_out,
+        pop.attended,
+        pop.position,
         pop.capacity,
         pop.commitment,
         pop.fatigue,
         pop.reserve,
-        state.cal.population.initial_reserve,
+        ties.trust,
+        ties.active,
+        state.engaged_ties(),
+        partner_ties,
+        state.active_idx,
+        state.need,
+        state.progress,
+        (
+            month.get("shared_measurement", 0.0),
+            month.get("mutually_reinforcing", 0.0),
+            float(min(1.0, state.backbone_support())),
+            float(state.urgency),
+            month.get("dropped", 0.0),
+            month.get("duplication", 0.0),
+            month.get("area_coverage", 0.0),
+            month.get("gap_information", 0.0),
+            month.get("visible_wins", 0.0),
+            float(state.pool_raised),
+            float(state.pool_paid),
+            float(state.capacity_total),
+            float(state.cal.population.initial_reserve),
+            float(state.settings.initial_trust),
+        ),
     )
-    out = {
-        "impact": float(state.need @ state.progress / state.need.sum()),
-        "common_agenda": alignment * coverage,
-        "shared_measurement": month.get("shared_measurement", 0.0),
-        "mutually_reinforcing": month.get("mutually_reinforcing", 0.0),
-        "communication": communication(state),
-        "backbone_support": float(min(1.0, state.backbone_support())),
-        "trust": trust(state),
-        "participation": float(sector_means[0]),
-    }
-    for code, name in enumerate(SECTORS):
-        out[f"participation_{name}"] = float(rates[code])
-    out.update(
-        agenda_alignment=alignment,
-        partner_coverage=coverage,
-        partner_trust=state.engaged_trust(),
-        aware=float(sector_means[1]),
-        commitment=commitment,
-        urgency=float(state.urgency),
-        reserves=reserves if n else 0.0,
-        fatigue=fatigue,
-        dropout=dropped / max(weight + dropped, 1e-12),
-        burnout=float(sector_means[2]),
-        duplication=month.get("duplication", 0.0),
-        area_coverage=month.get("area_coverage", 0.0),
-        gap_information=month.get("gap_information", 0.0),
-        visible_wins=month.get("visible_wins", 0.0),
-        voice_inequality=voice,
-        meeting_attendance=float(sector_means[3]),
-        ties=float(len(state.ties)),
-        pool_raised=float(state.pool_raised / state.capacity_total) if n else 0.0,
-        pool_paid=float(state.pool_paid / state.capacity_total) if n else 0.0,
+    return dict(zip(REPORTERS, values.tolist(), strict=True))
+
+
+@njit(cache=True)
+def reporters(
+    sector,
+    engagement,
+    burnt_out,
+    attended,
+    position,
+    capacity,
+    commitment,
+    fatigue,
+    reserve,
+    tie_trust,
+    active,
+    engaged_tie,
+    partner_tie,
+    active_idx,
+    need,
+    progress,
+    month,
+):
+    """Kernel of :func:`compute`: every reporter, in ``REPORTERS`` order. ``month`` holds
+    the month's scalars: shared measurement, mutually reinforcing, backbone support,
+    urgency, capacity dropped, duplication, area coverage, gap information, visible wins,
+    pool raised and paid, total capacity, initial reserve and initial trust."""
+    (
+        shared_measurement,
+        mutually_reinforcing,
+        backbone_support,
+        urgency,
+        dropped,
+        duplication,
+        area_coverage,
+        gap_information,
+        wins,
+        pool_raised,
+        pool_paid,
+        capacity_total,
+        initial_reserve,
+        initial_trust,
+    ) = month
+    n = sector.size
+    rates, sector_means, voice, coverage, alignment = _census(
+        sector, engagement, burnt_out, attended, position
+    )
+    weight, commit, tired, reserves = _engaged_means(
+        engagement, capacity, commitment, fatigue, reserve, initial_reserve
+    )
+    with objmode(impact="float64"):
+        impact = float(need @ progress / need.sum())  # numpy's dot, as the model always had
+    out = np.empty(len(REPORTERS))
+    out[:8] = (  # CORE
+        impact,
+        alignment * coverage,
+        shared_measurement,
+        mutually_reinforcing,
+        _communication(engaged_tie, active),
+        backbone_support,
+        _trust(tie_trust, active, active_idx),
+        sector_means[0],
+    )
+    out[8 : 8 + len(SECTORS)] = rates
+    out[8 + len(SECTORS) :] = (
+        alignment,
+        coverage,
+        masked_mean(tie_trust, partner_tie, initial_trust),
+        sector_means[1],
+        commit,
+        urgency,
+        reserves if n else 0.0,
+        tired,
+        dropped / max(weight + dropped, 1e-12),
+        sector_means[2],
+        duplication,
+        area_coverage,
+        gap_information,
+        wins,
+        voice,
+        sector_means[3],
+        float(tie_trust.size),
+        pool_raised / capacity_total if n else 0.0,
+        pool_paid / capacity_total if n else 0.0,
     )
     return out
 

@@ -1,6 +1,9 @@
 """Initiative: the simulation's state and the monthly schedule that calls the mechanisms.
 
-One step is one month:
+One step is one month (steps 2-12 run as three compiled calls, :meth:`Initiative.talk`,
+:meth:`~Initiative.join_and_leave` and :meth:`~Initiative.work_and_learn`, each calling the
+mechanisms' kernels in this order; calling the mechanisms' own functions one after
+another gives the same month, bit for bit):
 
 1. reset last month's contacts; timed interventions; urgency decays toward its floor
 2. continuous communication: contacts along ties, broadcasts, door-to-door
@@ -25,6 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 
 from cimsim import indicators
 from cimsim.interventions import apply_interventions
@@ -39,7 +43,7 @@ from cimsim.mechanisms import (
     resources,
     trust,
 )
-from cimsim.population import ENGAGED, Population
+from cimsim.population import ENGAGED, Population, _neighbourhood_mean
 from cimsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -158,18 +162,28 @@ class Initiative:
             return self._eng_ties
         return self.ties.between(self.pop.engagement == ENGAGED)
 
+    def partner_ties(self) -> np.ndarray:
+        """Mask of ties between engaged organisations (cached for the rest of the step)."""
+        if self._partner_ties is not None:
+            return self._partner_ties
+        return self.ties.between(self.pop.engagement == ENGAGED, self.ties.org)
+
     def engaged_trust(self) -> float:
         """Mean trust on ties between engaged partner organisations (initial trust if none)."""
-        ties = self.ties
-        both = self._partner_ties
-        if both is None:
-            both = ties.between(self.pop.engagement == ENGAGED, ties.org)
-        return masked_mean(ties.trust, both, self.settings.initial_trust)
+        return masked_mean(self.ties.trust, self.partner_ties(), self.settings.initial_trust)
 
     # ------------------------------------------------------------------ the month
 
     def step(self) -> None:
         """Advance the initiative by one month."""
+        self.begin_month()
+        self.talk()
+        self.join_and_leave()
+        self.work_and_learn()
+
+    def begin_month(self) -> None:
+        """Step 1 of the month: last month's contacts are cleared, the month's events fire
+        and urgency decays toward its floor."""
         self.month += 1
         self._eng_ties = self._partner_ties = None
         communication.reset_month(self)
@@ -181,46 +195,173 @@ class Initiative:
             floor + (self.urgency - floor) * (1.0 - decay) if self.urgency > floor else self.urgency
         )
 
-        communication.communicate(self)
-        # trust does not change while meetings are held: compute each node's mean once
-        self._node_trust = self.ties.neighbourhood_mean(
-            self.ties.trust, self.settings.initial_trust
+    def talk(self) -> None:
+        """Steps 2-5 of the month: contacts along ties, broadcasts and visits; the
+        backbone's meetings (round by round, :func:`backbone.rounds`), then the government
+        partners'; agenda exchange and trust on the contacted ties. One compiled call
+        (:func:`_talk`) runs each mechanism's kernel in turn, as the mechanisms' functions
+        would."""
+        pop, ties = self.pop, self.ties
+        activity, channels = communication.channels(self)
+        groups = backbone.rounds(self.backbones)
+        units = [unit for group in groups for unit in group]
+        partner_rate = backbone.partner_invitation(self)  # they pay from their reserves
+        jobs = [unit.invitation() for unit in units] + [(partner_rate, None, True, 0.0)]
+        bounds = np.cumsum([0] + [len(group) for group in groups] + [1])
+        self.reached_by_broadcast, self.visited, attendees, self.active_idx, self.agreed = _talk(
+            self.rng,
+            pop.sector,
+            pop.village,
+            pop.engagement,
+            pop.influence,
+            pop.represents,
+            pop.attended,
+            pop.position,
+            pop.exposure,
+            ties.u,
+            ties.v,
+            ties.counts_u,
+            ties.counts_v,
+            ties.degree,
+            ties.trust,
+            ties.active,
+            ties.weight,
+            ties.mediated,
+            activity,
+            channels,
+            *backbone.job_arrays(jobs),
+            bounds,
+            self.cal.backbone.meeting_size,
+            self.settings.initial_trust,
+            agenda.params(self),
+            trust.params(self),
         )
-        backbone.convene_units(self, self.backbones)
-        backbone.convene_as_partners(self)
-        self._node_trust = None
+        for unit, n in zip(units, attendees.tolist(), strict=False):
+            unit.meetings_held += n
 
-        agenda.exchange_agenda(self)
-        trust.update_trust(self)
-
-        recruitment.become_aware(self)
-        recruitment.engage(self)
-        recruitment.drop_out(self)
-        backbone.broker_units(self, self.backbones)
-        # engagement and ties are fixed from here on
-        self._eng_ties = self.engaged_ties()
-        self._partner_ties = self.ties.between(self.pop.engagement == ENGAGED, self.ties.org)
-
-        activities.allocate_activities(self, self.gap_info)
-        intensity = resources.activity_intensity(self)
-        month_values = activities.make_progress(self, intensity)
-
-        sm = measurement.measure(self)
-        self.gap_info = measurement.gap_information(self, sm)
-        wins = measurement.small_wins(self, sm)
-        recruitment.update_commitment(self, wins)
-        trust.reward_small_wins(self, wins)
-        resources.flow_resources(self, intensity, wins)
-
-        month_values.update(
-            shared_measurement=sm,
-            mutually_reinforcing=(1.0 - month_values["duplication"])
-            * month_values["area_coverage"],
-            gap_information=self.gap_info,
-            visible_wins=wins,
-            dropped=self.dropped,
+    def join_and_leave(self) -> None:
+        """Steps 6-7 of the month: awareness, engagement and dropout; the backbone brokers
+        new ties. One compiled call (:func:`_join_and_leave`) runs each mechanism's kernel
+        in turn, as the mechanisms' functions would; the new ties are appended after it."""
+        pop, ties = self.pop, self.ties
+        rec = self.cal.recruitment
+        dropped, a, b, bounds = _join_and_leave(
+            self.rng,
+            pop.sector,
+            pop.village,
+            pop.engagement,
+            pop.influence,
+            pop.champion,
+            pop.intern,
+            pop.willing,
+            pop.threshold,
+            pop.burnt_out,
+            pop.commitment,
+            pop.fatigue,
+            pop.capacity,
+            pop.exposure,
+            pop.attended,
+            self.reached_by_broadcast,
+            self.visited,
+            self.active_idx,
+            ties.u,
+            ties.v,
+            ties.counts_u,
+            ties.counts_v,
+            ties.trust,
+            (rec.neighbour_awareness, rec.forgetting, trust.keep_after_withdrawal(self)),
+            recruitment.exposure_params(self),
+            recruitment.engage_params(self),
+            recruitment.dropout_params(rec),
+            *backbone.brokering(self, [unit.brokerage() for unit in self.backbones]),
         )
-        self.latest = indicators.compute(self, month_values)
+        self.dropped = dropped
+        backbone.add_introduced(self, self.backbones, a, b, bounds)
+
+    def work_and_learn(self) -> None:
+        """Steps 8-12 of the month (engagement and ties are fixed from here on): partners
+        work on issue areas, progress is made and measured, feedback and resources flow,
+        and the month's reporters are recorded. One compiled call (:func:`_work_and_learn`)
+        runs each mechanism's kernel in turn, as the mechanisms' functions would."""
+        pop, ties, cal = self.pop, self.ties, self.cal
+        self._eng_ties = eng_ties = self.engaged_ties()
+        self._partner_ties = partner_ties = self.partner_ties()
+        load, staff, partners = measurement.runners(self)
+        richness, matcher = measurement.matching(self)
+        support = float(min(1.0, self.backbone_support()))
+        (
+            gain,
+            self.coverage,
+            self.quality,
+            self.gap_info,
+            wins,
+            self.pool_raised,
+            self.pool_paid,
+            values,
+        ) = _work_and_learn(
+            self.rng,
+            pop.sector,
+            pop.engagement,
+            pop.capacity,
+            pop.position,
+            pop.area,
+            pop.preferred,
+            pop.coordinated,
+            pop.commitment,
+            pop.reserve,
+            pop.fatigue,
+            pop.attended,
+            pop.burnt_out,
+            pop.champion,
+            pop.influence,
+            ties.u,
+            ties.v,
+            ties.counts_u,
+            ties.counts_v,
+            ties.degree,
+            ties.trust,
+            ties.active,
+            eng_ties,
+            partner_ties,
+            self.active_idx,
+            self.need,
+            self.progress,
+            self.effort_share,
+            np.array(self.gains[-2:], np.float64),
+            (
+                self.gap_info,
+                self.capacity_total,
+                self.spec.activities.difficulty,
+                self.measurement_enabled,
+                self.coverage,
+                load,
+                staff,
+                partners,
+                self.resources,
+                richness,
+                matcher,
+                self.urgency,
+                self.initial_champions,
+                self.backbone_function("fundraise"),
+                support,
+                self.dropped,
+            ),
+            (
+                cal.activities.gap_floor,
+                cal.measurement.gap_base,
+                cal.measurement.win_pace,
+                cal.measurement.word_of_mouth,
+                self.settings.initial_trust,
+                self.settings.trust_gain * cal.trust.win_trust,
+                cal.population.initial_reserve,
+            ),
+            activities.params(cal.activities),
+            measurement.params(cal.measurement),
+            recruitment.commitment_params(cal.recruitment),
+            resources.params(cal.resources),
+        )
+        self.gains.append(gain)
+        self.latest = dict(zip(indicators.REPORTERS, values.tolist(), strict=True))
         self.history.append(self.latest)
         self.area_history.append(self.progress.copy())
 
@@ -271,3 +412,358 @@ def warm_up() -> None:
     initiatives, one with a central backbone, one with village groups, run a few months."""
     for name in ("malmo", "skive"):
         Initiative(load_scenario(name, WARM_UP), rng=0).run(3)
+
+
+@njit(cache=True)
+def _work_and_learn(
+    rng,
+    sector,
+    engagement,
+    capacity,
+    position,
+    area,
+    preferred,
+    coordinated,
+    commitment,
+    reserve,
+    fatigue,
+    attended,
+    burnt_out,
+    champion,
+    influence,
+    u,
+    v,
+    counts_u,
+    counts_v,
+    degree,
+    tie_trust,
+    active,
+    engaged_tie,
+    partner_tie,
+    active_idx,
+    need,
+    progress,
+    effort_share,
+    previous_gains,
+    state,
+    constants,
+    activity_constants,
+    measurement_constants,
+    commitment_constants,
+    resource_constants,
+):
+    """Kernel of :meth:`Initiative.work_and_learn`: steps 8-12, each mechanism's kernel in
+    schedule order. ``state`` holds the month's scalars (see the caller). Returns the
+    month's gross gain, coverage, quality, gap information, visible wins, pool raised and
+    paid, and the reporters in ``indicators.REPORTERS`` order."""
+    (
+        gap_info,
+        capacity_total,
+        difficulty,
+        measuring,
+        coverage,
+        load,
+        staff,
+        partners,
+        resource_level,
+        richness,
+        matcher,
+        urgency,
+        initial_champions,
+        fundraise_capacity,
+        support,
+        dropped,
+    ) = state
+    gap_floor, gap_base, win_pace, word_of_mouth, initial_trust, win_trust, initial_reserve = (
+        constants
+    )
+    # 8. activity allocation, using last month's gap information
+    activities.choose_areas(
+        rng,
+        engagement,
+        gap_info,
+        need,
+        progress,
+        effort_share,
+        gap_floor,
+        coordinated,
+        area,
+        preferred,
+    )
+    intensity = resources._intensity(engagement, commitment, reserve)
+    # 9. impact: progress per issue area
+    gain, duplication, area_coverage, _ = activities.progress_areas(
+        engagement,
+        capacity,
+        position,
+        area,
+        coordinated,
+        sector,
+        intensity,
+        need,
+        progress,
+        effort_share,
+        capacity_total,
+        difficulty,
+        activity_constants,
+    )
+    # 10. shared measurement and feedback
+    partner_trust = masked_mean(tie_trust, partner_tie, initial_trust) if measuring else 0.0
+    government_share = (
+        measurement._government_engaged_share(sector, engagement) if measuring else 0.0
+    )
+    shared, coverage, quality = measurement.update_coverage(
+        measuring,
+        coverage,
+        load,
+        staff,
+        partners,
+        government_share,
+        partner_trust,
+        resource_level,
+        measurement_constants,
+    )
+    gap_info = measurement.gap_chance(shared, richness, matcher, gap_base)
+    recent = measurement.recent_gains(np.append(previous_gains, gain))
+    wins = measurement.visible_wins(recent, shared, win_pace, word_of_mouth)
+    node_trust = _neighbourhood_mean(u, v, counts_u, counts_v, tie_trust, degree, initial_trust)
+    recruitment.commit(
+        engagement, node_trust, attended, fatigue, commitment, urgency, wins, commitment_constants
+    )
+    if wins > 0:
+        trust._reward(engaged_tie, u, v, area, tie_trust, win_trust * wins)
+    # 11. resource flows and fatigue
+    raised, paid = resources.flow(
+        engagement,
+        reserve,
+        fatigue,
+        commitment,
+        champion,
+        influence,
+        capacity,
+        intensity,
+        wins,
+        resource_level,
+        initial_champions,
+        fundraise_capacity,
+        capacity_total,
+        resource_constants,
+    )
+    # 12. the month's reporters
+    values = indicators.reporters(
+        sector,
+        engagement,
+        burnt_out,
+        attended,
+        position,
+        capacity,
+        commitment,
+        fatigue,
+        reserve,
+        tie_trust,
+        active,
+        engaged_tie,
+        partner_tie,
+        active_idx,
+        need,
+        progress,
+        (
+            shared,
+            (1.0 - duplication) * area_coverage,
+            support,
+            urgency,
+            dropped,
+            duplication,
+            area_coverage,
+            gap_info,
+            wins,
+            raised,
+            paid,
+            capacity_total,
+            initial_reserve,
+            initial_trust,
+        ),
+    )
+    return gain, coverage, quality, gap_info, wins, raised, paid, values
+
+
+@njit(cache=True)
+def _talk(
+    rng,
+    sector,
+    village,
+    engagement,
+    influence,
+    represents,
+    attended,
+    position,
+    exposure,
+    u,
+    v,
+    counts_u,
+    counts_v,
+    degree,
+    tie_trust,
+    active,
+    weight,
+    mediated,
+    activity,
+    channels,
+    rates,
+    villages,
+    by_influence,
+    workshops,
+    bounds,
+    meeting_size,
+    initial_trust,
+    agenda_constants,
+    trust_constants,
+):
+    """Kernel of :meth:`Initiative.talk`: steps 2-5, each mechanism's kernel in schedule
+    order. The conveners' jobs come in rounds (``bounds``); the last round is the
+    government partners', whose meetings are not facilitated. Returns who was reached by
+    a broadcast, who was visited, each job's attendees, the contacted ties and which of
+    them agreed."""
+    # 2. continuous communication
+    reached, visited = communication.contact(
+        rng, u, v, engagement, sector, activity, channels, active, weight, exposure
+    )
+    # 3. meetings; trust does not change while they are held
+    node_trust = _neighbourhood_mean(u, v, counts_u, counts_v, tie_trust, degree, initial_trust)
+    attendees = np.zeros(rates.size, np.int64)
+    last = bounds.size - 2
+    for r in range(bounds.size - 1):
+        lo, hi = bounds[r], bounds[r + 1]
+        attendees[lo:hi] = backbone.convene_round(
+            rng,
+            rates[lo:hi],
+            villages[lo:hi],
+            by_influence[lo:hi],
+            workshops[lo:hi],
+            r != last,
+            sector,
+            village,
+            engagement,
+            influence,
+            represents,
+            attended,
+            position,
+            node_trust,
+            u,
+            v,
+            active,
+            mediated,
+            weight,
+            meeting_size,
+            agenda_constants,
+        )
+    # 4. common agenda on the contacted ties
+    idx, agreed = agenda.exchange(
+        active, u, v, tie_trust, weight, mediated, counts_u, counts_v, position, agenda_constants
+    )
+    # 5. trust on the contacted ties
+    trust.update(idx, agreed, u, v, tie_trust, weight, mediated, influence, trust_constants)
+    return reached, visited, attendees, idx, agreed
+
+
+@njit(cache=True)
+def _join_and_leave(
+    rng,
+    sector,
+    village,
+    engagement,
+    influence,
+    champion,
+    intern,
+    willing,
+    threshold,
+    burnt_out,
+    commitment,
+    fatigue,
+    capacity,
+    exposure,
+    attended,
+    broadcast,
+    visited,
+    active_idx,
+    u,
+    v,
+    counts_u,
+    counts_v,
+    tie_trust,
+    constants,
+    exposure_constants,
+    engage_constants,
+    dropout_constants,
+    broker_capacity,
+    broker_villages,
+    propensity,
+    broker_rate,
+    residents_rate,
+):
+    """Kernel of :meth:`Initiative.join_and_leave`: steps 6-7, each mechanism's kernel in
+    schedule order. Returns the capacity that dropped out and the brokered pairs (both
+    ends and the brokers' bounds in them)."""
+    neighbour_awareness, forgetting, keep = constants
+    # 6. recruitment (awareness, threshold engagement) and dropout
+    recruitment.aware(
+        rng,
+        active_idx,
+        u,
+        v,
+        counts_u,
+        counts_v,
+        engagement,
+        sector,
+        broadcast,
+        visited,
+        attended,
+        neighbour_awareness,
+        forgetting,
+    )
+    e = recruitment.drive(
+        u,
+        v,
+        counts_u,
+        counts_v,
+        tie_trust,
+        sector,
+        influence,
+        engagement,
+        champion,
+        exposure,
+        attended,
+        exposure_constants,
+    )
+    recruitment.join(
+        rng, e, engagement, willing, threshold, burnt_out, commitment, engage_constants
+    )
+    dropped = recruitment.leave(
+        rng,
+        engagement,
+        champion,
+        intern,
+        sector,
+        fatigue,
+        commitment,
+        capacity,
+        burnt_out,
+        u,
+        v,
+        tie_trust,
+        keep,
+        dropout_constants,
+    )
+    # 7. the backbone brokers new cross-sector ties (who, not yet the ties)
+    a, b, bounds = backbone.introduce(
+        rng,
+        broker_capacity,
+        broker_villages,
+        propensity,
+        broker_rate,
+        residents_rate,
+        engagement,
+        sector,
+        village,
+    )
+    return dropped, a, b, bounds

@@ -20,8 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
+from cimsim.calibration import ActivitiesCal
 from cimsim.kernels import pairwise_sum
 from cimsim.population import ENGAGED
 
@@ -51,27 +52,52 @@ def _alignment(engaged, capacity, position, steepness):
 
 def allocate_activities(state: Initiative, gap_info: float) -> None:
     """Engaged stakeholders choose issue areas: matched to gaps or by own preference."""
-    pop, rng = state.pop, state.rng
-    eng = np.flatnonzero(pop.engaged)
-    coordinated = rng.random(eng.size) < gap_info
-    gap = state.need * (1.0 - state.progress) - state.effort_share * state.need.sum()
-    gap = np.maximum(gap, 0.0) + state.cal.activities.gap_floor
-    cum = np.cumsum(gap / gap.sum())
-    picks = np.searchsorted(cum, rng.random(int(coordinated.sum())), side="right")
-    _allocate(eng, coordinated, picks, gap.size, pop.coordinated, pop.area, pop.preferred)
+    pop = state.pop
+    choose_areas(
+        state.rng,
+        pop.engagement,
+        gap_info,
+        state.need,
+        state.progress,
+        state.effort_share,
+        state.cal.activities.gap_floor,
+        pop.coordinated,
+        pop.area,
+        pop.preferred,
+    )
 
 
 @njit(cache=True)
-def _allocate(eng, coordinated, picks, n_areas, is_coordinated, area, preferred):
-    """Kernel of :func:`allocate_activities`: the coordinated take their picks in turn,
-    the others their preferred area."""
+def choose_areas(
+    rng,
+    engagement,
+    gap_info,
+    need,
+    progress,
+    effort_share,
+    gap_floor,
+    is_coordinated,
+    area,
+    preferred,
+):
+    """Kernel of :func:`allocate_activities`: each engaged stakeholder is coordinated with
+    chance ``gap_info``; the coordinated, in turn, pick an area in proportion to its unmet
+    need (plus ``gap_floor``), the others take their preferred area."""
+    eng = np.flatnonzero(engagement == ENGAGED)
+    coordinated = rng.random(eng.size) < gap_info
+    total_need = pairwise_sum(need)
+    gap = np.empty(need.size)
+    for a in range(need.size):
+        gap[a] = max(need[a] * (1.0 - progress[a]) - effort_share[a] * total_need, 0.0) + gap_floor
+    cum = np.cumsum(gap / pairwise_sum(gap))
+    picks = np.searchsorted(cum, rng.random(np.count_nonzero(coordinated)), side="right")
     is_coordinated[:] = False
     k = 0
     for j in range(eng.size):
         i = eng[j]
         if coordinated[j]:
             is_coordinated[i] = True
-            area[i] = min(picks[k], n_areas - 1)
+            area[i] = min(picks[k], need.size - 1)
             k += 1
         else:
             area[i] = preferred[i]
@@ -84,34 +110,77 @@ LOG_SECTORS = float(np.log(4.0))
 def make_progress(state: Initiative, intensity: np.ndarray) -> dict[str, float]:
     """Turn this month's effort into progress per area; return duplication and coverage."""
     pop, cal = state.pop, state.cal.activities
-    coord, solo, shares = _efforts(
-        pop.capacity * intensity * alignment(state),
+    gain, duplication, coverage, effort = progress_areas(
+        pop.engagement,
+        pop.capacity,
+        pop.position,
         pop.area,
         pop.coordinated,
         pop.sector,
-        state.need.size,
+        intensity,
+        state.need,
+        state.progress,
+        state.effort_share,
+        state.capacity_total,
+        state.spec.activities.difficulty,
+        params(cal),
     )
-    opportunities = cal.opportunity * state.need * state.capacity_total
-    gain, effective, all_effort, state.effort_share, coverage = _progress(
+    state.gains.append(gain)
+    return {"duplication": duplication, "area_coverage": coverage, "effort": effort}
+
+
+def params(cal: ActivitiesCal) -> tuple[float, float, float, float, float]:
+    """The constants of :func:`progress_areas`: alignment steepness, opportunity, rate,
+    synergy and decay."""
+    return (cal.alignment, cal.opportunity, cal.rate, cal.synergy, cal.decay)
+
+
+@njit(cache=True)
+def progress_areas(
+    engagement,
+    capacity,
+    position,
+    area,
+    coordinated,
+    sector,
+    intensity,
+    need,
+    progress,
+    effort_share,
+    capacity_total,
+    difficulty,
+    constants,
+):
+    """Kernel of :func:`make_progress`: effort per area, its overlap, synergy and progress
+    (``progress`` and ``effort_share`` are updated in place). Returns the month's gross
+    gain (need-weighted), the duplication, the area coverage and the effort per capacity.
+    ``exp``, ``log`` and the dot product are numpy's own (object mode), as before."""
+    steepness, opportunity, rate, synergy, decay = constants
+    effort = capacity * intensity * _alignment(engagement == ENGAGED, capacity, position, steepness)
+    coord, solo, shares = _efforts(effort, area, coordinated, sector, need.size)
+    opportunities = opportunity * need * capacity_total
+    with objmode(overlap="float64[::1]", log_shares="float64[:, ::1]"):
+        overlap = np.exp(-solo / opportunities)
+        log_shares = np.log(np.maximum(shares, 1e-12))
+    gain, effective, all_effort, share, coverage = _progress(
         coord,
         solo,
         opportunities,
-        np.exp(-solo / opportunities),
+        overlap,
         shares,
-        np.log(np.maximum(shares, 1e-12)),
-        state.need,
-        state.progress,
-        state.need * state.capacity_total * state.spec.activities.difficulty,
-        cal.rate,
-        cal.synergy,
-        cal.decay,
+        log_shares,
+        need,
+        progress,
+        need * capacity_total * difficulty,
+        rate,
+        synergy,
+        decay,
     )
-    state.gains.append(float(state.need @ gain))
-    return {
-        "duplication": 1.0 - effective / all_effort if all_effort > 0 else 0.0,
-        "area_coverage": coverage,
-        "effort": float(all_effort / state.capacity_total),
-    }
+    effort_share[:] = share
+    with objmode(gross="float64"):
+        gross = float(need @ gain)
+    duplication = 1.0 - effective / all_effort if all_effort > 0 else 0.0
+    return gross, duplication, coverage, all_effort / capacity_total
 
 
 @njit(cache=True)

@@ -28,14 +28,9 @@ def confidence_bound(state: Initiative, trust: np.ndarray) -> np.ndarray:
 
 def exchange_agenda(state: Initiative) -> None:
     """Move positions of contacted partners toward each other when within the bound."""
-    pop, ties, cal = state.pop, state.ties, state.cal.agenda
-    idx = np.flatnonzero(ties.active)
-    state.active_idx = idx
-    if idx.size == 0:
-        state.agreed = np.zeros(0, bool)
-        return
-    agree = _exchange(
-        idx,
+    pop, ties = state.pop, state.ties
+    state.active_idx, state.agreed = exchange(
+        ties.active,
         ties.u,
         ties.v,
         ties.trust,
@@ -44,36 +39,30 @@ def exchange_agenda(state: Initiative) -> None:
         ties.counts_u,
         ties.counts_v,
         pop.position,
-        state.settings.confidence,
-        cal.bound_base,
-        cal.meeting_widening,
-        cal.convergence,
+        params(state),
     )
-    state.agreed = agree
+
+
+def params(state: Initiative) -> tuple[float, float, float, float]:
+    """The constants of :func:`exchange`: the confidence setting, the bound's base, the
+    widening of a mediated contact and the convergence rate."""
+    cal = state.cal.agenda
+    return (state.settings.confidence, cal.bound_base, cal.meeting_widening, cal.convergence)
 
 
 @njit(cache=True)
-def _exchange(
-    idx,
-    u,
-    v,
-    trust,
-    weight,
-    mediated,
-    counts_u,
-    counts_v,
-    position,
-    confidence,
-    base,
-    widening,
-    rate,
-):
+def exchange(active, u, v, trust, weight, mediated, counts_u, counts_v, position, constants):
     """Kernel of :func:`exchange_agenda`: pulls summed per node over the contacted ties,
-    then each position moves by its mean pull. Returns which contacts agreed."""
+    then each position moves by its mean pull. Returns the contacted ties and which of
+    them agreed."""
+    confidence, base, widening, rate = constants
+    idx = np.flatnonzero(active)
     n = position.size
     pull_u, pull_v = np.zeros(n), np.zeros(n)
     count_u, count_v = np.zeros(n), np.zeros(n)
     agree = np.empty(idx.size, np.bool_)
+    if idx.size == 0:
+        return idx, agree
     for k in range(idx.size):
         e = idx[k]
         a, b, t = u[e], v[e], trust[e]
@@ -88,7 +77,7 @@ def _exchange(
     for i in range(n):
         moved = position[i] + (pull_u[i] + pull_v[i]) / max(count_u[i] + count_v[i], 1.0)
         position[i] = min(max(moved, 0.0), 1.0)
-    return agree
+    return idx, agree
 
 
 def align_in_meetings(
@@ -99,7 +88,7 @@ def align_in_meetings(
     if members.size == 0:
         return
     cal = state.cal.agenda
-    _align(
+    align(
         members,
         group,
         int(group.max()) + 1,
@@ -113,7 +102,7 @@ def align_in_meetings(
 
 
 @njit(cache=True)
-def _align(members, group, n_groups, position, node_trust, confidence, base, widening, rate):
+def align(members, group, n_groups, position, node_trust, confidence, base, widening, rate):
     """Kernel of :func:`align_in_meetings`: one pass for the means, one for the moves."""
     total = np.zeros(n_groups)
     count = np.zeros(n_groups)

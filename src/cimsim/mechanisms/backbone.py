@@ -24,7 +24,8 @@ import numpy as np
 from numba import njit
 
 from cimsim.kernels import pairwise_sum
-from cimsim.mechanisms.agenda import align_in_meetings
+from cimsim.mechanisms import agenda
+from cimsim.mechanisms.agenda import align
 from cimsim.network import propensity
 from cimsim.population import AWARE, CITIZEN, ENGAGED, GOVERNMENT
 
@@ -123,19 +124,55 @@ def meet(state: Initiative, members: np.ndarray, group: np.ndarray, facilitated:
     """Hold the meetings of seated attendees (``group`` as from :func:`meeting_groups`;
     meetings of different villages can be held together, with distinct group numbers)."""
     pop, ties = state.pop, state.ties
-    pop.attended[members] = True
-    _contact_in_meetings(
-        ties.u,
-        ties.v,
+    hold(
         members,
         group,
-        len(pop),
+        facilitated,
+        ties.u,
+        ties.v,
         ties.active,
         ties.mediated,
         ties.weight,
-        facilitated,
+        pop.attended,
+        pop.position,
+        state.node_trust(),
+        agenda.params(state),
     )
-    align_in_meetings(state, group, members, facilitated)
+
+
+@njit(cache=True)
+def hold(
+    members,
+    group,
+    facilitated,
+    u,
+    v,
+    active,
+    mediated,
+    weight,
+    attended,
+    position,
+    node_trust,
+    constants,
+):
+    """Kernel of :func:`meet`: attendance, face-to-face contact on the ties inside each
+    meeting, and the attendees' move toward their meeting's mean position."""
+    confidence, base, widening, rate = constants
+    for i in members:
+        attended[i] = True
+    _contact_in_meetings(u, v, members, group, attended.size, active, mediated, weight, facilitated)
+    if members.size:
+        align(
+            members,
+            group,
+            group.max() + 1,
+            position,
+            node_trust,
+            confidence,
+            base,
+            widening * facilitated,
+            rate,
+        )
 
 
 @njit(cache=True)
@@ -163,29 +200,97 @@ def convene_jobs(state: Initiative, jobs: list[Job], facilitated: bool = True) -
     aware). Conveners of different villages draw one after another, and their meetings,
     being independent, are held in one pass over the ties.
     """
-    pop = state.pop
-    if not any(rate > 0 or workshop > 0 for rate, _, _, workshop in jobs):
-        return [0] * len(jobs)  # nobody is invited: no draws
-    rates = np.array([job[0] for job in jobs], np.float64)
-    villages = _village_codes([job[1] for job in jobs])
-    by_influence = np.array([job[2] for job in jobs], np.bool_)
-    workshops = np.array([job[3] for job in jobs], np.float64)
-    members, groups, attendees = _convene(
+    pop, ties = state.pop, state.ties
+    return convene_round(
         state.rng,
-        rates,
-        villages,
-        by_influence,
-        workshops,
+        *job_arrays(jobs),
+        facilitated,
         pop.sector,
         pop.village,
         pop.engagement,
         pop.influence,
         pop.represents,
+        pop.attended,
+        pop.position,
+        state.node_trust(),
+        ties.u,
+        ties.v,
+        ties.active,
+        ties.mediated,
+        ties.weight,
         state.cal.backbone.meeting_size,
+        agenda.params(state),
+    ).tolist()
+
+
+def job_arrays(jobs: list[Job]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Conveners' jobs as arrays: invitation rates, villages (-1: all), by influence,
+    workshop rates."""
+    return (
+        np.array([job[0] for job in jobs], np.float64),
+        _village_codes([job[1] for job in jobs]),
+        np.array([job[2] for job in jobs], np.bool_),
+        np.array([job[3] for job in jobs], np.float64),
+    )
+
+
+@njit(cache=True)
+def convene_round(
+    rng,
+    rates,
+    villages,
+    by_influence,
+    workshops,
+    facilitated,
+    sector,
+    village,
+    engagement,
+    influence,
+    represents,
+    attended,
+    position,
+    node_trust,
+    u,
+    v,
+    active,
+    mediated,
+    weight,
+    meeting_size,
+    meeting_constants,
+):
+    """Kernel of :func:`convene_jobs`: the invitations (no draws when nobody is invited),
+    then the meetings. Returns each convener's number of attendees."""
+    if not np.any((rates > 0) | (workshops > 0)):
+        return np.zeros(rates.size, np.int64)  # nobody is invited: no draws
+    members, groups, attendees = _convene(
+        rng,
+        rates,
+        villages,
+        by_influence,
+        workshops,
+        sector,
+        village,
+        engagement,
+        influence,
+        represents,
+        meeting_size,
     )
     if members.size:
-        meet(state, members, groups, facilitated)
-    return attendees.tolist()
+        hold(
+            members,
+            groups,
+            facilitated,
+            u,
+            v,
+            active,
+            mediated,
+            weight,
+            attended,
+            position,
+            node_trust,
+            meeting_constants,
+        )
+    return attendees
 
 
 @njit(cache=True)
@@ -266,38 +371,51 @@ def convene(
     return convene_jobs(state, [(rate, village, by_influence, workshop_rate)], facilitated)[0]
 
 
-def convene_units(state: Initiative, units: list[BackboneUnit]) -> None:
-    """Every backbone unit convenes (:meth:`BackboneUnit.convene`); units that serve
-    different villages convene together (:func:`convene_jobs`), which gives the same
-    draws and the same meetings as one unit after another."""
+def rounds(units: list[BackboneUnit]) -> list[list[BackboneUnit]]:
+    """The backbone units in convening rounds: units that serve different villages
+    convene together (:func:`convene_jobs`), which gives the same draws and the same
+    meetings as one unit after another; otherwise each unit convenes on its own."""
     villages = [unit.village for unit in units]
     if len(units) < 2 or None in villages or len(set(villages)) < len(villages):
-        for unit in units:
-            unit.convene()
-        return
-    for unit, n in zip(units, convene_jobs(state, [u.invitation() for u in units]), strict=True):
-        unit.meetings_held += n
+        return [[unit] for unit in units]
+    return [units]
 
 
-def convene_as_partners(state: Initiative) -> int:
-    """Engaged government units convene in proportion to the partners' share of
-    coordination and to their influence, at low reach, paying from their reserves."""
+def convene_units(state: Initiative, units: list[BackboneUnit]) -> None:
+    """Every backbone unit convenes (:meth:`BackboneUnit.convene`), round by round
+    (:func:`rounds`)."""
+    for group in rounds(units):
+        attendees = convene_jobs(state, [unit.invitation() for unit in group])
+        for unit, n in zip(group, attendees, strict=True):
+            unit.meetings_held += n
+
+
+def partner_invitation(state: Initiative) -> float:
+    """The invitation rate of the meetings engaged government units convene this month
+    (0: they convene none), in proportion to the partners' share of coordination and to
+    their influence, at low reach; they pay for them from their reserves."""
     pop, cal = state.pop, state.cal.backbone
     fade = state.partner_share()
     if fade <= 0:
-        return 0
+        return 0.0
     cost = cal.partner_cost * fade
     gov = np.flatnonzero((pop.sector == GOVERNMENT) & pop.engaged & (pop.reserve > cost))
     if gov.size == 0:
-        return 0
+        return 0.0
     # convening power: the engaged units' influence relative to the government's usual
     # influence (a powerless champion cannot bring partners to the table)
     usual = state.cal.population.influence_government * int((pop.sector == GOVERNMENT).sum())
     share = min(1.0, float(pop.influence[gov].sum()) / max(usual, 1e-12))
     pop.reserve[gov] -= cost
     full = FUNCTION_SHARES["central"]["convene"]
-    rate = cal.partner_reach * share * full * fade * cal.seats_per_capacity
-    return convene(state, rate, None, by_influence=True, facilitated=False)
+    return cal.partner_reach * share * full * fade * cal.seats_per_capacity
+
+
+def convene_as_partners(state: Initiative) -> int:
+    """Engaged government units convene (see :func:`partner_invitation`); their meetings
+    are not facilitated. Returns the number of attendees."""
+    rate = partner_invitation(state)
+    return convene(state, rate, None, by_influence=True, facilitated=False) if rate > 0 else 0
 
 
 def introductions(
@@ -306,19 +424,40 @@ def introductions(
     """Draw the pairs each broker introduces (see :func:`broker`); a job is a brokering
     capacity per unit of population served and the village served (None: all). Returns
     both ends of the pairs, job after job, and the jobs' bounds in them."""
-    pop, cal = state.pop, state.cal.backbone
-    capacity = np.array([capacity for capacity, _ in jobs], np.float64)
-    villages = _village_codes([village for _, village in jobs])
-    return _introduce(
+    pop = state.pop
+    return introduce(
         state.rng,
-        capacity,
-        villages,
+        *brokering(state, jobs),
         pop.engagement,
         pop.sector,
         pop.village,
-        propensity(pop.sector, state.cal.network),
+    )
+
+
+def brokering(
+    state: Initiative, jobs: list[tuple[float, int | None]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """What :func:`introduce` needs for these jobs: their capacities and villages, each
+    stakeholder's tie propensity, the broker rate and the residents' introduction rate."""
+    cal = state.cal.backbone
+    return (
+        np.array([capacity for capacity, _ in jobs], np.float64),
+        _village_codes([village for _, village in jobs]),
+        propensity(state.pop.sector, state.cal.network),
         cal.broker_rate,
         cal.broker_residents,
+    )
+
+
+@njit(cache=True)
+def introduce(
+    rng, capacity, villages, weight, broker_rate, residents_rate, engagement, sector, village
+):
+    """Kernel of :func:`introductions` (no draws when nobody brokers)."""
+    if not np.any(capacity > 0):
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.zeros(capacity.size + 1, np.int64)
+    return _introduce(
+        rng, capacity, villages, engagement, sector, village, weight, broker_rate, residents_rate
     )
 
 
@@ -380,13 +519,18 @@ def broker_units(state: Initiative, units: list[BackboneUnit]) -> None:
     """Every backbone unit brokers (:meth:`BackboneUnit.broker_ties`); the new ties of all
     units are appended at once, in the order one unit after another would add them
     (who is introduced does not depend on the ties)."""
-    jobs = [unit.brokerage() for unit in units]
-    if not any(capacity > 0 for capacity, _ in jobs):
-        return  # nobody brokers: no draws
-    a, b, bounds = introductions(state, jobs)
-    added = state.ties.add_batches(a, b, bounds, state.settings.initial_trust)
-    for unit, n in zip(units, added.tolist(), strict=True):
-        unit.ties_brokered += n
+    a, b, bounds = introductions(state, [unit.brokerage() for unit in units])
+    add_introduced(state, units, a, b, bounds)
+
+
+def add_introduced(
+    state: Initiative, units: list[BackboneUnit], a: np.ndarray, b: np.ndarray, bounds: np.ndarray
+) -> None:
+    """Tie the pairs the units introduced (as from :func:`introductions`)."""
+    if a.size:
+        added = state.ties.add_batches(a, b, bounds, state.settings.initial_trust)
+        for unit, n in zip(units, added.tolist(), strict=True):
+            unit.ties_brokered += n
 
 
 @dataclass(eq=False)

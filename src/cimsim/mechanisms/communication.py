@@ -37,15 +37,28 @@ def reset_month(state: Initiative) -> None:
 
 def communicate(state: Initiative) -> None:
     """Draw this month's contacts along ties, broadcasts and door-to-door visits."""
-    pop, ties, s = state.pop, state.ties, state.settings
-    cal = state.cal.communication
-    state.reached_by_broadcast, state.visited = _communicate(
+    pop, ties = state.pop, state.ties
+    activity, constants = channels(state)
+    state.reached_by_broadcast, state.visited = contact(
         state.rng,
         ties.u,
         ties.v,
         pop.engagement,
-        pop.sector == CITIZEN,
-        np.array([cal.activity_inactive, cal.activity_aware, 1.0]),
+        pop.sector,
+        activity,
+        constants,
+        ties.active,
+        ties.weight,
+        pop.exposure,
+    )
+
+
+def channels(state: Initiative) -> tuple[np.ndarray, tuple[float, ...]]:
+    """What :func:`contact` needs of the settings: how active each engagement state is on
+    its ties, and the contact rate, face-to-face share, written weight, broadcast reach,
+    door-to-door reach and the pulls of a broadcast and a visit."""
+    s, cal = state.settings, state.cal.communication
+    return np.array([cal.activity_inactive, cal.activity_aware, 1.0]), (
         s.communication * cal.contact_rate,
         s.face_to_face,
         cal.written_weight,
@@ -53,44 +66,30 @@ def communicate(state: Initiative) -> None:
         s.door_to_door * cal.door_to_door_reach,
         cal.written_weight * cal.broadcast_pull,
         FACE_TO_FACE_WEIGHT * cal.visit_pull,
-        ties.active,
-        ties.weight,
-        pop.exposure,
     )
 
 
 @njit(cache=True)
-def _communicate(
-    rng,
-    u,
-    v,
-    engagement,
-    citizen,
-    activity,
-    rate,
-    face_to_face,
-    written_weight,
-    broadcast,
-    door_to_door,
-    broadcast_pull,
-    visit_pull,
-    active,
-    weight,
-    exposure,
-):
-    """Kernel of :func:`communicate`. A tie is contacted with chance ``rate`` times the
-    activity of each end (by engagement state); a contact is face to face with chance
-    ``face_to_face``. Broadcasts reach anyone, visits citizens; both add exposure.
-    Returns who was reached by a broadcast and who was visited."""
-    contact = np.empty(u.size, np.int64)
+def contact(rng, u, v, engagement, sector, activity, constants, active, weight, exposure):
+    """Kernel of :func:`communicate` (see :func:`channels` for ``constants``). A tie is
+    contacted with chance ``rate`` times the activity of each end (by engagement state); a
+    contact is face to face with chance ``face_to_face``. Broadcasts reach anyone, visits
+    citizens; both add exposure. Returns who was reached by a broadcast and who was
+    visited."""
+    rate, face_to_face, written_weight, broadcast, door_to_door, broadcast_pull, visit_pull = (
+        constants
+    )
+    contacted = np.empty(u.size, np.int64)
     k = 0
     for e in range(u.size):
         if rng.random() < rate * activity[engagement[u[e]]] * activity[engagement[v[e]]]:
-            contact[k] = e
+            contacted[k] = e
             k += 1
     for j in range(k):
-        active[contact[j]] = True
-        weight[contact[j]] = FACE_TO_FACE_WEIGHT if rng.random() < face_to_face else written_weight
+        active[contacted[j]] = True
+        weight[contacted[j]] = (
+            FACE_TO_FACE_WEIGHT if rng.random() < face_to_face else written_weight
+        )
     n = engagement.size
     reached = np.empty(n, np.bool_)
     for i in range(n):
@@ -99,7 +98,7 @@ def _communicate(
             exposure[i] += broadcast_pull
     visited = np.empty(n, np.bool_)
     for i in range(n):
-        visited[i] = rng.random() < door_to_door and citizen[i]
+        visited[i] = rng.random() < door_to_door and sector[i] == CITIZEN
         if visited[i]:
             exposure[i] += visit_pull
     return reached, visited

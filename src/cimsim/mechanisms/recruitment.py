@@ -25,10 +25,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+from numba import njit, objmode
 
-from cimsim.kernels import masked_sum
+from cimsim.calibration import RecruitmentCal
+from cimsim.kernels import masked_sum, pairwise_sum
 from cimsim.mechanisms import trust
+from cimsim.mechanisms.trust import _withdraw
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
 
 if TYPE_CHECKING:
@@ -38,25 +40,61 @@ if TYPE_CHECKING:
 def become_aware(state: Initiative) -> None:
     """Inactive people become aware through contacts, broadcasts, visits and workshops;
     aware residents who were not reached this month may forget."""
-    pop, ties, rng, cal = state.pop, state.ties, state.rng, state.cal.recruitment
-    n = len(pop)
-    touched = _engaged_contacts(
-        state.active_idx, ties.u, ties.v, ties.counts_u, ties.counts_v, pop.engagement == ENGAGED
+    pop, ties, cal = state.pop, state.ties, state.cal.recruitment
+    aware(
+        state.rng,
+        state.active_idx,
+        ties.u,
+        ties.v,
+        ties.counts_u,
+        ties.counts_v,
+        pop.engagement,
+        pop.sector,
+        state.reached_by_broadcast,
+        state.visited,
+        pop.attended,
+        cal.neighbour_awareness,
+        cal.forgetting,
     )
-    p = 1.0 - (1.0 - cal.neighbour_awareness) ** touched
-    draw = rng.random(n)
-    reached = state.reached_by_broadcast | state.visited | pop.attended
-    hit = (draw < p) | reached
-    inactive = pop.engagement == INACTIVE
-    forget = (
-        (pop.engagement == AWARE)
-        & (pop.sector == CITIZEN)
-        & (touched == 0)
-        & ~reached
-        & (rng.random(n) < cal.forgetting)
-    )
-    pop.engagement[inactive & hit] = AWARE
-    pop.engagement[forget] = INACTIVE
+
+
+@njit(cache=True)
+def aware(
+    rng,
+    idx,
+    u,
+    v,
+    counts_u,
+    counts_v,
+    engagement,
+    sector,
+    broadcast,
+    visited,
+    attended,
+    neighbour_awareness,
+    forgetting,
+):
+    """Kernel of :func:`become_aware`: each contact with an engaged person makes an
+    inactive one aware with chance ``neighbour_awareness`` (``1 - (1 - a) ** contacts``,
+    numpy's power, as the model always had); broadcasts, visits and meetings always do."""
+    touched = _engaged_contacts(idx, u, v, counts_u, counts_v, engagement == ENGAGED)
+    base = 1.0 - neighbour_awareness
+    with objmode(p="float64[::1]"):
+        p = 1.0 - base**touched
+    draw = rng.random(engagement.size)
+    forget = rng.random(engagement.size)
+    for i in range(engagement.size):
+        reached = broadcast[i] or visited[i] or attended[i]
+        if engagement[i] == INACTIVE and (draw[i] < p[i] or reached):
+            engagement[i] = AWARE
+        elif (
+            engagement[i] == AWARE
+            and sector[i] == CITIZEN
+            and touched[i] == 0
+            and not reached
+            and forget[i] < forgetting
+        ):
+            engagement[i] = INACTIVE
 
 
 @njit(cache=True)
@@ -73,24 +111,34 @@ def _engaged_contacts(idx, u, v, counts_u, counts_v, engaged):
 
 def exposure(state: Initiative) -> np.ndarray:
     """E_i, each stakeholder's pull toward engaging this month (see the module docstring)."""
-    pop, ties, cal = state.pop, state.ties, state.cal.recruitment
-    if state.spec.structure.urgency == "additive":
-        scale, shift = cal.urgency_reference, cal.urgency_weight * state.urgency
-    else:
-        scale, shift = state.urgency, 0.0
-    return _exposure(
+    pop, ties = state.pop, state.ties
+    return drive(
         ties.u,
         ties.v,
         ties.counts_u,
         ties.counts_v,
         ties.trust,
-        pop.sector != CITIZEN,
+        pop.sector,
         pop.influence,
-        pop.engagement == ENGAGED,
+        pop.engagement,
         pop.champion,
         pop.exposure,
         pop.attended,
-        max(state.initial_champions, 1),
+        exposure_params(state),
+    )
+
+
+def exposure_params(state: Initiative) -> tuple[float, ...]:
+    """The constants of :func:`drive`: the initial champions (at least 1), the champions'
+    visibility, the pull of a meeting, the social weight, and the scale and shift the
+    urgency structure gives the drive."""
+    cal = state.cal.recruitment
+    if state.spec.structure.urgency == "additive":
+        scale, shift = cal.urgency_reference, cal.urgency_weight * state.urgency
+    else:
+        scale, shift = state.urgency, 0.0
+    return (
+        float(max(state.initial_champions, 1)),
         cal.champion_visibility,
         cal.meeting_pull,
         cal.social_weight,
@@ -100,24 +148,19 @@ def exposure(state: Initiative) -> np.ndarray:
 
 
 @njit(cache=True)
-def _exposure(
+def drive(
     u,
     v,
     counts_u,
     counts_v,
     trust,
-    org,
+    sector,
     influence,
-    engaged,
+    engagement,
     champion,
     direct_exposure,
     attended,
-    initial_champions,
-    visibility_rate,
-    meeting_pull,
-    social_weight,
-    scale,
-    shift,
+    constants,
 ):
     """Kernel of :func:`exposure`: ``scale * drive + shift``, with ``drive`` the social
     share S_i, the champions' pull C_i and the direct exposure X_i.
@@ -128,6 +171,9 @@ def _exposure(
     Powell 1983), so powerless champions set no example. C_i is the influence of the
     engaged champions tied to i (times trust, at most 1) plus their public visibility.
     """
+    initial_champions, visibility_rate, meeting_pull, social_weight, scale, shift = constants
+    org = sector != CITIZEN
+    engaged = engagement == ENGAGED
     n = influence.size
     champ_infl = influence * (champion & engaged)
     visibility = visibility_rate * masked_sum(champ_infl, champion & engaged) / initial_champions
@@ -156,18 +202,25 @@ def _exposure(
 
 def engage(state: Initiative) -> None:
     """Willing aware stakeholders whose exposure exceeds threshold plus cost engage."""
-    pop, rng, cal = state.pop, state.rng, state.cal.recruitment
-    n = len(pop)
-    e = exposure(state)
-    _engage(
-        e,
+    pop = state.pop
+    join(
+        state.rng,
+        exposure(state),
         pop.engagement,
         pop.willing,
         pop.threshold,
         pop.burnt_out,
         pop.commitment,
-        rng.random(n),
-        rng.random(n),
+        engage_params(state),
+    )
+
+
+def engage_params(state: Initiative) -> tuple[float, ...]:
+    """The constants of :func:`join`: the cost of taking part at this resource level, the
+    engage rate, the chance of returning after a burnout, and the commitment of a
+    newcomer (base and slope in its exposure)."""
+    cal = state.cal.recruitment
+    return (
         cal.engagement_cost * (1.0 - state.resources),
         cal.engage_rate,
         cal.return_after_burnout,
@@ -177,22 +230,11 @@ def engage(state: Initiative) -> None:
 
 
 @njit(cache=True)
-def _engage(
-    e,
-    engagement,
-    willing,
-    threshold,
-    burnt_out,
-    commitment,
-    draw,
-    draw_return,
-    cost,
-    rate,
-    return_rate,
-    base,
-    slope,
-):
+def join(rng, e, engagement, willing, threshold, burnt_out, commitment, constants):
     """Kernel of :func:`engage`."""
+    cost, rate, return_rate, base, slope = constants
+    draw = rng.random(e.size)
+    draw_return = rng.random(e.size)
     for i in range(e.size):
         joins = (
             engagement[i] == AWARE and willing[i] and e[i] > threshold[i] + cost and draw[i] < rate
@@ -205,16 +247,25 @@ def _engage(
 
 def update_commitment(state: Initiative, visible_wins: float) -> None:
     """Commitment of the engaged moves toward trust, urgency, wins and meetings, less fatigue."""
-    pop, cal = state.pop, state.cal.recruitment
-    _commit(
+    pop = state.pop
+    commit(
         pop.engagement,
         state.node_trust(),
         pop.attended,
         pop.fatigue,
         pop.commitment,
+        state.urgency,
+        visible_wins,
+        commitment_params(state.cal.recruitment),
+    )
+
+
+def commitment_params(cal: RecruitmentCal) -> tuple[float, ...]:
+    """The constants of :func:`commit`, in its order."""
+    return (
         cal.commit_trust,
-        cal.commit_urgency * state.urgency,
-        cal.commit_wins * visible_wins,
+        cal.commit_urgency,
+        cal.commit_wins,
         cal.commit_meeting,
         cal.commit_fatigue,
         cal.commitment_rate,
@@ -222,26 +273,17 @@ def update_commitment(state: Initiative, visible_wins: float) -> None:
 
 
 @njit(cache=True)
-def _commit(
-    engagement,
-    node_trust,
-    attended,
-    fatigue,
-    commitment,
-    by_trust,
-    urgency,
-    wins,
-    meeting,
-    by_fatigue,
-    rate,
-):
-    """Kernel of :func:`update_commitment` (``urgency`` and ``wins`` are their terms)."""
+def commit(engagement, node_trust, attended, fatigue, commitment, urgency, wins, constants):
+    """Kernel of :func:`update_commitment`."""
+    by_trust, by_urgency, by_wins, meeting, by_fatigue, rate = constants
+    urgency_term = by_urgency * urgency
+    wins_term = by_wins * wins
     for i in range(engagement.size):
         if engagement[i] == ENGAGED:
             target = (
                 by_trust * node_trust[i]
-                + urgency
-                + wins
+                + urgency_term
+                + wins_term
                 + meeting * attended[i]
                 - by_fatigue * fatigue[i]
             )
@@ -251,56 +293,68 @@ def _commit(
 
 def drop_out(state: Initiative) -> None:
     """Engaged stakeholders leave (competing demands, fatigue over commitment) or burn out."""
-    pop, rng, cal = state.pop, state.rng, state.cal.recruitment
-    n = len(pop)
-    leaves, burnt = _leave(
+    pop, ties = state.pop, state.ties
+    state.dropped = leave(
+        state.rng,
         pop.engagement,
         pop.champion,
         pop.intern,
-        pop.sector == CITIZEN,
+        pop.sector,
         pop.fatigue,
         pop.commitment,
-        rng.random(n),
-        cal.dropout_resident,
-        cal.dropout_organisation,
-        cal.dropout_rate,
-        cal.burnout,
+        pop.capacity,
+        pop.burnt_out,
+        ties.u,
+        ties.v,
+        ties.trust,
+        trust.keep_after_withdrawal(state),
+        dropout_params(state.cal.recruitment),
     )
-    pop.engagement[leaves] = AWARE
-    pop.commitment[leaves] = 0.0
-    pop.burnt_out[burnt] = True
-    trust.withdraw(state, leaves)
-    state.dropped = float(pop.capacity[leaves].sum())
+
+
+def dropout_params(cal: RecruitmentCal) -> tuple[float, float, float, float]:
+    """The constants of :func:`leave`: the base dropout rates of residents and of
+    organisations, the rate per unit of fatigue over commitment, the burnout level."""
+    return (cal.dropout_resident, cal.dropout_organisation, cal.dropout_rate, cal.burnout)
 
 
 @njit(cache=True)
-def _leave(
+def leave(
+    rng,
     engagement,
     champion,
     intern,
-    citizen,
+    sector,
     fatigue,
     commitment,
-    draw,
-    resident_rate,
-    organisation_rate,
-    fatigue_rate,
-    burnout,
+    capacity,
+    burnt_out,
+    u,
+    v,
+    trust,
+    keep,
+    constants,
 ):
-    """Kernel of :func:`drop_out`: who leaves, and who of them burns out (rows)."""
+    """Kernel of :func:`drop_out`: who leaves and who burns out; the trust on leavers'
+    ties is multiplied by ``keep``. Returns the capacity that left."""
+    resident_rate, organisation_rate, fatigue_rate, burnout = constants
+    draw = rng.random(engagement.size)
     leaves = np.empty(engagement.size, np.int64)
-    burnt = np.empty(engagement.size, np.int64)
-    n_leave = n_burnt = 0
+    n_leave = 0
     for i in range(engagement.size):
         if engagement[i] != ENGAGED or champion[i] or intern[i]:
             continue
-        base = resident_rate if citizen[i] else organisation_rate
+        base = resident_rate if sector[i] == CITIZEN else organisation_rate
         p = base + fatigue_rate * max(0.0, fatigue[i] - commitment[i])
         burns = fatigue[i] > burnout
         if draw[i] < p or burns:
             leaves[n_leave] = i
             n_leave += 1
+            engagement[i] = AWARE
+            commitment[i] = 0.0
         if burns:
-            burnt[n_burnt] = i
-            n_burnt += 1
-    return leaves[:n_leave], burnt[:n_burnt]
+            burnt_out[i] = True
+    leaves = leaves[:n_leave]
+    if leaves.size:
+        _withdraw(leaves, engagement.size, u, v, trust, keep)
+    return pairwise_sum(capacity[leaves])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from cimsim.calibration import ResourcesCal
 from cimsim.kernels import masked_sum, pairwise_sum
 from cimsim.population import ENGAGED
 
@@ -44,11 +45,23 @@ def _intensity(engagement, commitment, reserve):
 def raise_pool(state: Initiative) -> float:
     """This month's outside money (in capacity-months) raised by champions and fundraising."""
     pop, cal = state.pop, state.cal.resources
-    champ = pop.champion & pop.engaged
-    strength = masked_sum(pop.influence, champ) / max(state.initial_champions, 1)
-    rate = cal.champion_funding * state.resources * strength
-    rate += cal.fundraising * state.backbone_function("fundraise")
-    return float(rate * state.capacity_total)
+    return _raise(
+        pop.champion,
+        pop.engagement,
+        pop.influence,
+        state.initial_champions,
+        cal.champion_funding * state.resources,
+        cal.fundraising * state.backbone_function("fundraise"),
+        state.capacity_total,
+    )
+
+
+@njit(cache=True)
+def _raise(champion, engagement, influence, initial_champions, by_champions, by_fundraising, size):
+    """Kernel of :func:`raise_pool`: the engaged champions' influence (relative to the
+    initial champions) times their funding rate, plus fundraising, times the size."""
+    strength = masked_sum(influence, champion & (engagement == ENGAGED)) / max(initial_champions, 1)
+    return (by_champions * strength + by_fundraising) * size
 
 
 def share_pool(state: Initiative, pool: float) -> float:
@@ -78,23 +91,95 @@ def _share(engagement, reserve, capacity, needy_reserve, pool):
 def flow_resources(state: Initiative, intensity: np.ndarray, visible_wins: float) -> None:
     """Spend, earn and share resources; accumulate and recover fatigue."""
     pop, cal = state.pop, state.cal.resources
-    # the shortfall that frustrates the committed is the one before this month's flows
-    shortfall = _spend(
-        pop.engagement, pop.reserve, intensity, state.resources * cal.income, cal.reserve_cap
-    )
-    state.pool_raised = raise_pool(state)
-    state.pool_paid = share_pool(state, state.pool_raised)
-    _tire(
+    state.pool_raised, state.pool_paid = flow(
         pop.engagement,
+        pop.reserve,
         pop.fatigue,
         pop.commitment,
+        pop.champion,
+        pop.influence,
+        pop.capacity,
         intensity,
-        shortfall,
+        visible_wins,
+        state.resources,
+        state.initial_champions,
+        state.backbone_function("fundraise"),
+        state.capacity_total,
+        params(cal),
+    )
+
+
+def params(cal: ResourcesCal) -> tuple[float, ...]:
+    """The constants of :func:`flow`, in its order."""
+    return (
+        cal.income,
+        cal.reserve_cap,
+        cal.champion_funding,
+        cal.fundraising,
+        cal.needy_reserve,
         cal.fatigue_gain,
         cal.frustration,
-        cal.fatigue_recovery + cal.win_recovery * visible_wins,
+        cal.fatigue_recovery,
+        cal.win_recovery,
         cal.rest_recovery,
     )
+
+
+@njit(cache=True)
+def flow(
+    engagement,
+    reserve,
+    fatigue,
+    commitment,
+    champion,
+    influence,
+    capacity,
+    intensity,
+    visible_wins,
+    resources,
+    initial_champions,
+    fundraise_capacity,
+    capacity_total,
+    constants,
+):
+    """Kernel of :func:`flow_resources`: spending and income, the pool raised and shared,
+    fatigue. Returns the pool raised and the pool paid out."""
+    (
+        income,
+        reserve_cap,
+        champion_funding,
+        fundraising,
+        needy_reserve,
+        fatigue_gain,
+        frustration,
+        fatigue_recovery,
+        win_recovery,
+        rest_recovery,
+    ) = constants
+    # the shortfall that frustrates the committed is the one before this month's flows
+    shortfall = _spend(engagement, reserve, intensity, resources * income, reserve_cap)
+    raised = _raise(
+        champion,
+        engagement,
+        influence,
+        initial_champions,
+        champion_funding * resources,
+        fundraising * fundraise_capacity,
+        capacity_total,
+    )
+    paid = _share(engagement, reserve, capacity, needy_reserve, raised) if raised > 0 else 0.0
+    _tire(
+        engagement,
+        fatigue,
+        commitment,
+        intensity,
+        shortfall,
+        fatigue_gain,
+        frustration,
+        fatigue_recovery + win_recovery * visible_wins,
+        rest_recovery,
+    )
+    return raised, paid
 
 
 @njit(cache=True)

@@ -20,29 +20,30 @@ if TYPE_CHECKING:
 
 def update_trust(state: Initiative) -> None:
     """Apply gains and losses on this month's contacted ties."""
-    pop, ties, s = state.pop, state.ties, state.settings
-    idx = state.active_idx
-    if idx.size == 0:
-        return
-    _update(
-        idx,
+    ties = state.ties
+    update(
+        state.active_idx,
         state.agreed,
         ties.u,
         ties.v,
         ties.trust,
         ties.weight,
         ties.mediated,
-        pop.influence,
-        s.power_damping,
-        s.trust_gain,
-        s.trust_loss,
-        state.cal.trust.conflict,
+        state.pop.influence,
+        params(state),
     )
 
 
+def params(state: Initiative) -> tuple[float, float, float, float]:
+    """The constants of :func:`update`: power damping, trust gain, trust loss, conflict."""
+    s = state.settings
+    return (s.power_damping, s.trust_gain, s.trust_loss, state.cal.trust.conflict)
+
+
 @njit(cache=True)
-def _update(idx, agreed, u, v, trust, weight, mediated, influence, damping, gain, loss, conflict):
+def update(idx, agreed, u, v, trust, weight, mediated, influence, constants):
     """Kernel of :func:`update_trust`."""
+    damping, gain, loss, conflict = constants
     for k in range(idx.size):
         e = idx[k]
         t, w = trust[e], weight[e]
@@ -76,11 +77,17 @@ def withdraw(state: Initiative, leavers: np.ndarray, severity: float | None = No
     (``severity`` defaults to ``calibration.trust.withdrawal``)."""
     if leavers.size == 0:
         return
+    ties = state.ties
+    keep = keep_after_withdrawal(state, severity)
+    _withdraw(leavers, len(state.pop), ties.u, ties.v, ties.trust, keep)
+
+
+def keep_after_withdrawal(state: Initiative, severity: float | None = None) -> float:
+    """The share of trust a leaver's ties keep: ``1 - loss * severity`` (at least 0;
+    ``severity`` defaults to ``calibration.trust.withdrawal``)."""
     if severity is None:
         severity = state.cal.trust.withdrawal
-    ties = state.ties
-    keep = 1.0 - min(1.0, state.settings.trust_loss * severity)
-    _withdraw(leavers, len(state.pop), ties.u, ties.v, ties.trust, keep)
+    return 1.0 - min(1.0, state.settings.trust_loss * severity)
 
 
 @njit(cache=True)
