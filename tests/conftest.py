@@ -10,3 +10,13 @@ def tmp_cwd(tmp_path, monkeypatch):
     """Run a test inside an empty temporary folder."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Load the model's kernels once before any test (compiling them on the first run on a
+    machine, about 45 s): the app's server and the worker processes then load them from
+    numba's cache instead of compiling them under a test's timeout."""
+    from cimsim.initiative import warm_up
+
+    warm_up()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit, objmode
 
-from cimsim.kernels import masked_mean, pairwise_sum
+from cimsim.kernels import constants, masked_mean, pairwise_sum
 from cimsim.population import AWARE, CITIZEN, ENGAGED, SECTORS
 
 if TYPE_CHECKING:
@@ -140,21 +140,21 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
         state.active_idx,
         state.need,
         state.progress,
-        (
+        constants(
             month.get("shared_measurement", 0.0),
             month.get("mutually_reinforcing", 0.0),
-            float(min(1.0, state.backbone_support())),
-            float(state.urgency),
+            min(1.0, state.backbone_support()),
+            state.urgency,
             month.get("dropped", 0.0),
             month.get("duplication", 0.0),
             month.get("area_coverage", 0.0),
             month.get("gap_information", 0.0),
             month.get("visible_wins", 0.0),
-            float(state.pool_raised),
-            float(state.pool_paid),
-            float(state.capacity_total),
-            float(state.cal.population.initial_reserve),
-            float(state.settings.initial_trust),
+            state.pool_raised,
+            state.pool_paid,
+            state.capacity_total,
+            state.cal.population.initial_reserve,
+            state.settings.initial_trust,
         ),
     )
     return dict(zip(REPORTERS, values.tolist(), strict=True))

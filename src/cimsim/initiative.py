@@ -32,7 +32,7 @@ from numba import njit
 
 from cimsim import indicators
 from cimsim.interventions import apply_interventions
-from cimsim.kernels import masked_mean
+from cimsim.kernels import constants, masked_mean
 from cimsim.mechanisms import (
     activities,
     agenda,
@@ -43,7 +43,14 @@ from cimsim.mechanisms import (
     resources,
     trust,
 )
-from cimsim.population import ENGAGED, Population, _neighbourhood_mean
+from cimsim.population import (
+    AWARE,
+    CITIZEN,
+    ENGAGED,
+    Population,
+    engaged_masks,
+    neighbourhood_mean_of,
+)
 from cimsim.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -231,8 +238,8 @@ class Initiative:
             channels,
             *backbone.job_arrays(jobs),
             bounds,
-            self.cal.backbone.meeting_size,
-            self.settings.initial_trust,
+            int(self.cal.backbone.meeting_size),
+            float(self.settings.initial_trust),
             agenda.params(self),
             trust.params(self),
         )
@@ -269,7 +276,7 @@ class Initiative:
             ties.counts_u,
             ties.counts_v,
             ties.trust,
-            (rec.neighbour_awareness, rec.forgetting, trust.keep_after_withdrawal(self)),
+            constants(rec.neighbour_awareness, rec.forgetting, trust.keep_after_withdrawal(self)),
             recruitment.exposure_params(self),
             recruitment.engage_params(self),
             recruitment.dropout_params(rec),
@@ -284,8 +291,8 @@ class Initiative:
         and the month's reporters are recorded. One compiled call (:func:`_work_and_learn`)
         runs each mechanism's kernel in turn, as the mechanisms' functions would."""
         pop, ties, cal = self.pop, self.ties, self.cal
-        self._eng_ties = eng_ties = self.engaged_ties()
-        self._partner_ties = partner_ties = self.partner_ties()
+        eng_ties, partner_ties = engaged_masks(ties.u, ties.v, pop.engagement, ties.org)
+        self._eng_ties, self._partner_ties = eng_ties, partner_ties
         load, staff, partners = measurement.runners(self)
         richness, matcher = measurement.matching(self)
         support = float(min(1.0, self.backbone_support()))
@@ -329,24 +336,26 @@ class Initiative:
             self.effort_share,
             np.array(self.gains[-2:], np.float64),
             (
-                self.gap_info,
-                self.capacity_total,
-                self.spec.activities.difficulty,
-                self.measurement_enabled,
-                self.coverage,
-                load,
-                staff,
-                partners,
-                self.resources,
-                richness,
-                matcher,
-                self.urgency,
-                self.initial_champions,
-                self.backbone_function("fundraise"),
-                support,
-                self.dropped,
+                *constants(
+                    self.gap_info,
+                    self.capacity_total,
+                    self.spec.activities.difficulty,
+                ),
+                bool(self.measurement_enabled),
+                *constants(
+                    self.coverage,
+                    load,
+                    staff,
+                    partners,
+                    self.resources,
+                    richness,
+                    matcher,
+                    self.urgency,
+                ),
+                int(self.initial_champions),
+                *constants(self.backbone_function("fundraise"), support, self.dropped),
             ),
-            (
+            constants(
                 cal.activities.gap_floor,
                 cal.measurement.gap_base,
                 cal.measurement.win_pace,
@@ -526,7 +535,10 @@ def _work_and_learn(
     gap_info = measurement.gap_chance(shared, richness, matcher, gap_base)
     recent = measurement.recent_gains(np.append(previous_gains, gain))
     wins = measurement.visible_wins(recent, shared, win_pace, word_of_mouth)
-    node_trust = _neighbourhood_mean(u, v, counts_u, counts_v, tie_trust, degree, initial_trust)
+    # commitment reads the mean trust of the engaged only
+    node_trust = neighbourhood_mean_of(
+        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, engagement == ENGAGED
+    )
     recruitment.commit(
         engagement, node_trust, attended, fatigue, commitment, urgency, wins, commitment_constants
     )
@@ -628,8 +640,14 @@ def _talk(
     reached, visited = communication.contact(
         rng, u, v, engagement, sector, activity, channels, active, weight, exposure
     )
-    # 3. meetings; trust does not change while they are held
-    node_trust = _neighbourhood_mean(u, v, counts_u, counts_v, tie_trust, degree, initial_trust)
+    # 3. meetings; trust does not change while they are held, and only those who can
+    # attend (the meeting pool, and residents where there are workshops) read it
+    can_attend = ((sector != CITIZEN) & (engagement >= AWARE)) | (engagement == ENGAGED)
+    if np.any(workshops > 0):
+        can_attend |= sector == CITIZEN
+    node_trust = neighbourhood_mean_of(
+        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, can_attend
+    )
     attendees = np.zeros(rates.size, np.int64)
     last = bounds.size - 2
     for r in range(bounds.size - 1):
@@ -721,7 +739,8 @@ def _join_and_leave(
         neighbour_awareness,
         forgetting,
     )
-    e = recruitment.drive(
+    recruitment.join(
+        rng,
         u,
         v,
         counts_u,
@@ -733,10 +752,12 @@ def _join_and_leave(
         champion,
         exposure,
         attended,
+        willing,
+        threshold,
+        burnt_out,
+        commitment,
         exposure_constants,
-    )
-    recruitment.join(
-        rng, e, engagement, willing, threshold, burnt_out, commitment, engage_constants
+        engage_constants,
     )
     dropped = recruitment.leave(
         rng,

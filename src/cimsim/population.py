@@ -231,6 +231,19 @@ def _append(
 
 
 @njit(cache=True)
+def engaged_masks(u, v, engagement, org):
+    """Masks of the ties whose both ends are engaged, and of those whose both ends are
+    engaged organisations, in one pass."""
+    engaged = np.empty(u.size, np.bool_)
+    partners = np.empty(u.size, np.bool_)
+    for e in range(u.size):
+        a, b = u[e], v[e]
+        engaged[e] = engagement[a] == ENGAGED and engagement[b] == ENGAGED
+        partners[e] = engaged[e] and org[a] and org[b]
+    return engaged, partners
+
+
+@njit(cache=True)
 def _between(u, v, both):
     """Kernel of :meth:`Ties.between`."""
     out = np.empty(u.size, np.bool_)
@@ -242,14 +255,24 @@ def _between(u, v, both):
 @njit(cache=True)
 def _neighbourhood_mean(u, v, counts_u, counts_v, tie_value, degree, default):
     """Kernel of :meth:`Ties.neighbourhood_mean`."""
+    return neighbourhood_mean_of(
+        u, v, counts_u, counts_v, tie_value, degree, default, np.ones(degree.size, np.bool_)
+    )
+
+
+@njit(cache=True)
+def neighbourhood_mean_of(u, v, counts_u, counts_v, tie_value, degree, default, wanted):
+    """:meth:`Ties.neighbourhood_mean` of the ``wanted`` nodes (the others get
+    ``default``; ties between two of them are skipped)."""
     at_u = np.zeros(degree.size)
     at_v = np.zeros(degree.size)
     for e in range(u.size):
-        at_u[u[e]] += tie_value[e] * counts_u[e]
-        at_v[v[e]] += tie_value[e] * counts_v[e]
+        if wanted[u[e]] or wanted[v[e]]:
+            at_u[u[e]] += tie_value[e] * counts_u[e]
+            at_v[v[e]] += tie_value[e] * counts_v[e]
     mean = np.full(degree.size, default)
     for i in range(degree.size):
-        if degree[i] > 0:
+        if wanted[i] and degree[i] > 0:
             mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
     return mean
 

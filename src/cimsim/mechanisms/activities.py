@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, objmode
 
 from cimsim.calibration import ActivitiesCal
-from cimsim.kernels import pairwise_sum
+from cimsim.kernels import constants, pairwise_sum
 from cimsim.population import ENGAGED
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def make_progress(state: Initiative, intensity: np.ndarray) -> dict[str, float]:
 def params(cal: ActivitiesCal) -> tuple[float, float, float, float, float]:
     """The constants of :func:`progress_areas`: alignment steepness, opportunity, rate,
     synergy and decay."""
-    return (cal.alignment, cal.opportunity, cal.rate, cal.synergy, cal.decay)
+    return constants(cal.alignment, cal.opportunity, cal.rate, cal.synergy, cal.decay)
 
 
 @njit(cache=True)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from cimsim.kernels import constants
+
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
 
@@ -47,7 +49,9 @@ def params(state: Initiative) -> tuple[float, float, float, float]:
     """The constants of :func:`exchange`: the confidence setting, the bound's base, the
     widening of a mediated contact and the convergence rate."""
     cal = state.cal.agenda
-    return (state.settings.confidence, cal.bound_base, cal.meeting_widening, cal.convergence)
+    return constants(
+        state.settings.confidence, cal.bound_base, cal.meeting_widening, cal.convergence
+    )
 
 
 @njit(cache=True)

@@ -313,9 +313,10 @@ def _convene(
     org = sector != CITIZEN
     pool = (org & (engagement >= AWARE)) | (engagement == ENGAGED)
     pool_rows, pool_at = _segments(pool, village, villages)
-    resident_rows, resident_at = _segments(
-        (sector == CITIZEN) & (engagement != ENGAGED), village, villages
-    )
+    workshop_pool = (sector == CITIZEN) & (engagement != ENGAGED)
+    if not np.any(workshops > 0):
+        workshop_pool[:] = False  # nobody holds workshops: no resident is listed
+    resident_rows, resident_at = _segments(workshop_pool, village, villages)
     members = np.empty(pool_rows.size + resident_rows.size, np.int64)
     groups = np.empty(members.size, np.int64)
     attendees = np.zeros(rates.size, np.int64)
@@ -444,8 +445,8 @@ def brokering(
         np.array([capacity for capacity, _ in jobs], np.float64),
         _village_codes([village for _, village in jobs]),
         propensity(state.pop.sector, state.cal.network),
-        cal.broker_rate,
-        cal.broker_residents,
+        float(cal.broker_rate),
+        float(cal.broker_residents),
     )
 
 

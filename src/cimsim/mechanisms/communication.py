@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from cimsim.kernels import constants
 from cimsim.population import CITIZEN
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def channels(state: Initiative) -> tuple[np.ndarray, tuple[float, ...]]:
     its ties, and the contact rate, face-to-face share, written weight, broadcast reach,
     door-to-door reach and the pulls of a broadcast and a visit."""
     s, cal = state.settings, state.cal.communication
-    return np.array([cal.activity_inactive, cal.activity_aware, 1.0]), (
+    return np.array([cal.activity_inactive, cal.activity_aware, 1.0]), constants(
         s.communication * cal.contact_rate,
         s.face_to_face,
         cal.written_weight,

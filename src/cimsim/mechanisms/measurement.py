@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from cimsim.calibration import MeasurementCal
+from cimsim.kernels import constants
 from cimsim.population import ENGAGED, GOVERNMENT
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def measure(state: Initiative) -> float:
 
 def params(cal: MeasurementCal) -> tuple[float, ...]:
     """The constants of :func:`update_coverage`, in its order."""
-    return (
+    return constants(
         cal.coverage_rate,
         cal.staff_per_unit,
         cal.partner_efficiency,

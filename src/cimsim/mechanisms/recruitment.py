@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit, objmode
 
 from cimsim.calibration import RecruitmentCal
-from cimsim.kernels import masked_sum, pairwise_sum
+from cimsim.kernels import constants, masked_sum, pairwise_sum
 from cimsim.mechanisms import trust
 from cimsim.mechanisms.trust import _withdraw
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
@@ -125,6 +125,7 @@ def exposure(state: Initiative) -> np.ndarray:
         pop.exposure,
         pop.attended,
         exposure_params(state),
+        np.ones(len(pop), np.bool_),
     )
 
 
@@ -137,7 +138,7 @@ def exposure_params(state: Initiative) -> tuple[float, ...]:
         scale, shift = cal.urgency_reference, cal.urgency_weight * state.urgency
     else:
         scale, shift = state.urgency, 0.0
-    return (
+    return constants(
         float(max(state.initial_champions, 1)),
         cal.champion_visibility,
         cal.meeting_pull,
@@ -161,9 +162,11 @@ def drive(
     direct_exposure,
     attended,
     constants,
+    wanted,
 ):
     """Kernel of :func:`exposure`: ``scale * drive + shift``, with ``drive`` the social
-    share S_i, the champions' pull C_i and the direct exposure X_i.
+    share S_i, the champions' pull C_i and the direct exposure X_i, for the stakeholders
+    ``wanted`` (the others get NaN: the ties between two of them are skipped).
 
     S_i is the trust-weighted engaged share among the ties that count for i. A citizen
     counts every neighbour alike; an organisation weighs its peer organisations by their
@@ -181,6 +184,8 @@ def drive(
     champ_u, champ_v = np.zeros(n), np.zeros(n)
     for e in range(u.size):
         a, b, t = u[e], v[e], trust[e]
+        if not (wanted[a] or wanted[b]):
+            continue
         # weight of the neighbour at the other end, seen from a and from b
         w_a = (influence[b] if org[a] else 1.0) * counts_u[e]
         w_b = (influence[a] if org[b] else 1.0) * counts_v[e]
@@ -190,8 +195,10 @@ def drive(
         all_v[b] += w_b
         champ_u[a] += champ_infl[b] * t * counts_u[e]
         champ_v[b] += champ_infl[a] * t * counts_v[e]
-    e_i = np.empty(n)
+    e_i = np.full(n, np.nan)
     for i in range(n):
+        if not wanted[i]:
+            continue
         total = all_u[i] + all_v[i]
         social = (eng_u[i] + eng_v[i]) / max(total, 1e-12) if total > 0 else 0.0
         champions = min(champ_u[i] + champ_v[i], 1.0) + visibility
@@ -202,15 +209,25 @@ def drive(
 
 def engage(state: Initiative) -> None:
     """Willing aware stakeholders whose exposure exceeds threshold plus cost engage."""
-    pop = state.pop
+    pop, ties = state.pop, state.ties
     join(
         state.rng,
-        exposure(state),
+        ties.u,
+        ties.v,
+        ties.counts_u,
+        ties.counts_v,
+        ties.trust,
+        pop.sector,
+        pop.influence,
         pop.engagement,
+        pop.champion,
+        pop.exposure,
+        pop.attended,
         pop.willing,
         pop.threshold,
         pop.burnt_out,
         pop.commitment,
+        exposure_params(state),
         engage_params(state),
     )
 
@@ -220,7 +237,7 @@ def engage_params(state: Initiative) -> tuple[float, ...]:
     engage rate, the chance of returning after a burnout, and the commitment of a
     newcomer (base and slope in its exposure)."""
     cal = state.cal.recruitment
-    return (
+    return constants(
         cal.engagement_cost * (1.0 - state.resources),
         cal.engage_rate,
         cal.return_after_burnout,
@@ -230,15 +247,49 @@ def engage_params(state: Initiative) -> tuple[float, ...]:
 
 
 @njit(cache=True)
-def join(rng, e, engagement, willing, threshold, burnt_out, commitment, constants):
-    """Kernel of :func:`engage`."""
+def join(
+    rng,
+    u,
+    v,
+    counts_u,
+    counts_v,
+    trust,
+    sector,
+    influence,
+    engagement,
+    champion,
+    direct_exposure,
+    attended,
+    willing,
+    threshold,
+    burnt_out,
+    commitment,
+    exposure_constants,
+    constants,
+):
+    """Kernel of :func:`engage`. Only the willing aware whose engage draw succeeds can
+    join this month, so only their exposure is computed (:func:`drive`)."""
     cost, rate, return_rate, base, slope = constants
-    draw = rng.random(e.size)
-    draw_return = rng.random(e.size)
-    for i in range(e.size):
-        joins = (
-            engagement[i] == AWARE and willing[i] and e[i] > threshold[i] + cost and draw[i] < rate
-        )
+    draw = rng.random(engagement.size)
+    draw_return = rng.random(engagement.size)
+    candidate = (engagement == AWARE) & willing & (draw < rate)
+    e = drive(
+        u,
+        v,
+        counts_u,
+        counts_v,
+        trust,
+        sector,
+        influence,
+        engagement,
+        champion,
+        direct_exposure,
+        attended,
+        exposure_constants,
+        candidate,
+    )
+    for i in range(engagement.size):
+        joins = candidate[i] and e[i] > threshold[i] + cost
         if joins and (not burnt_out[i] or draw_return[i] < return_rate):
             engagement[i] = ENGAGED
             commitment[i] = min(max(base + slope * e[i], 0.0), 1.0)
@@ -262,7 +313,7 @@ def update_commitment(state: Initiative, visible_wins: float) -> None:
 
 def commitment_params(cal: RecruitmentCal) -> tuple[float, ...]:
     """The constants of :func:`commit`, in its order."""
-    return (
+    return constants(
         cal.commit_trust,
         cal.commit_urgency,
         cal.commit_wins,
@@ -315,7 +366,7 @@ def drop_out(state: Initiative) -> None:
 def dropout_params(cal: RecruitmentCal) -> tuple[float, float, float, float]:
     """The constants of :func:`leave`: the base dropout rates of residents and of
     organisations, the rate per unit of fatigue over commitment, the burnout level."""
-    return (cal.dropout_resident, cal.dropout_organisation, cal.dropout_rate, cal.burnout)
+    return constants(cal.dropout_resident, cal.dropout_organisation, cal.dropout_rate, cal.burnout)
 
 
 @njit(cache=True)

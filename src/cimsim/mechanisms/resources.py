@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from cimsim.calibration import ResourcesCal
-from cimsim.kernels import masked_sum, pairwise_sum
+from cimsim.kernels import constants, masked_sum, pairwise_sum
 from cimsim.population import ENGAGED
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def flow_resources(state: Initiative, intensity: np.ndarray, visible_wins: float
 
 def params(cal: ResourcesCal) -> tuple[float, ...]:
     """The constants of :func:`flow`, in its order."""
-    return (
+    return constants(
         cal.income,
         cal.reserve_cap,
         cal.champion_funding,

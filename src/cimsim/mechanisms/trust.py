@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from cimsim.kernels import constants
+
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
 
@@ -37,7 +39,7 @@ def update_trust(state: Initiative) -> None:
 def params(state: Initiative) -> tuple[float, float, float, float]:
     """The constants of :func:`update`: power damping, trust gain, trust loss, conflict."""
     s = state.settings
-    return (s.power_damping, s.trust_gain, s.trust_loss, state.cal.trust.conflict)
+    return constants(s.power_damping, s.trust_gain, s.trust_loss, state.cal.trust.conflict)
 
 
 @njit(cache=True)
