@@ -214,7 +214,9 @@ class Initiative:
         units = [unit for group in groups for unit in group]
         partner_rate = backbone.partner_invitation(self)  # they pay from their reserves
         jobs = [unit.invitation() for unit in units] + [(partner_rate, None, True, 0.0)]
-        bounds = np.cumsum([0] + [len(group) for group in groups] + [1])
+        bounds = [0]
+        for group in [*groups, [None]]:  # the partners' round last
+            bounds.append(bounds[-1] + len(group))
         self.reached_by_broadcast, self.visited, attendees, self.active_idx, self.agreed = _talk(
             self.rng,
             pop.sector,
@@ -237,7 +239,7 @@ class Initiative:
             activity,
             channels,
             *backbone.job_arrays(jobs),
-            bounds,
+            np.array(bounds, np.int64),
             int(self.cal.backbone.meeting_size),
             float(self.settings.initial_trust),
             agenda.params(self),

@@ -30,7 +30,7 @@ def _generator_type(value: np.random.Generator, context: object) -> types.Type:
 def constants(*values: float) -> tuple[float, ...]:
     """The constants a kernel takes, as floats: a kernel is compiled for its argument types,
     so an int where a float was (a slider, a hand-written scenario) would compile it anew."""
-    return tuple(float(value) for value in values)
+    return tuple(map(float, values))
 
 
 _BLOCK = 128

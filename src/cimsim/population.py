@@ -59,6 +59,8 @@ class Ties:
     _deg: np.ndarray | None = field(default=None, repr=False)
     _buffers: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Per column, the array it is a prefix view of, with room for ties still to come."""
+    _views: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    """Per column, the prefix view last set (a column replaced from outside is not it)."""
 
     _COLUMNS = ("u", "v", "trust", "active", "weight", "mediated", "counts_u", "counts_v")
 
@@ -136,7 +138,8 @@ class Ties:
                 key, self.n_nodes, self.org, trust, self.keys, self.degree, m, *buffers
             )
             for name, buffer in zip(self._COLUMNS, buffers, strict=True):
-                setattr(self, name, buffer[:size])
+                self._views[name] = buffer[:size]
+                setattr(self, name, self._views[name])
             self._deg_size = size
         return added
 
@@ -152,8 +155,8 @@ class Ties:
             if (
                 buffer is None
                 or buffer.size < size
+                or column is not self._views.get(name)
                 or column.base is not buffer
-                or column.ctypes.data != buffer.ctypes.data
             ):
                 buffer = np.empty(max(size, m + m // 4 + 1024), column.dtype)
                 buffer[:m] = column

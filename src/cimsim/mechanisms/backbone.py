@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import pairwise_sum
+from cimsim.kernels import constants, pairwise_sum
 from cimsim.mechanisms import agenda
 from cimsim.mechanisms.agenda import align
 from cimsim.network import propensity
@@ -399,17 +399,38 @@ def partner_invitation(state: Initiative) -> float:
     fade = state.partner_share()
     if fade <= 0:
         return 0.0
-    cost = cal.partner_cost * fade
-    gov = np.flatnonzero((pop.sector == GOVERNMENT) & pop.engaged & (pop.reserve > cost))
+    return _partner_rate(
+        pop.sector,
+        pop.engagement,
+        pop.reserve,
+        pop.influence,
+        fade,
+        constants(
+            cal.partner_cost,
+            state.cal.population.influence_government,
+            cal.partner_reach,
+            FUNCTION_SHARES["central"]["convene"],
+            cal.seats_per_capacity,
+        ),
+    )
+
+
+@njit(cache=True)
+def _partner_rate(sector, engagement, reserve, influence, fade, constants):
+    """Kernel of :func:`partner_invitation`. The convening power is the engaged units'
+    influence relative to the government's usual influence (a powerless champion cannot
+    bring partners to the table); the rate is ``reach * power * full * fade * seats``
+    (``full``: a central backbone's share of convening)."""
+    partner_cost, usual_influence, reach, full, seats = constants
+    cost = partner_cost * fade
+    gov = np.flatnonzero((sector == GOVERNMENT) & (engagement == ENGAGED) & (reserve > cost))
     if gov.size == 0:
         return 0.0
-    # convening power: the engaged units' influence relative to the government's usual
-    # influence (a powerless champion cannot bring partners to the table)
-    usual = state.cal.population.influence_government * int((pop.sector == GOVERNMENT).sum())
-    share = min(1.0, float(pop.influence[gov].sum()) / max(usual, 1e-12))
-    pop.reserve[gov] -= cost
-    full = FUNCTION_SHARES["central"]["convene"]
-    return cal.partner_reach * share * full * fade * cal.seats_per_capacity
+    usual = usual_influence * np.count_nonzero(sector == GOVERNMENT)
+    share = min(1.0, pairwise_sum(influence[gov]) / max(usual, 1e-12))
+    for i in gov:
+        reserve[i] -= cost
+    return reach * share * full * fade * seats
 
 
 def convene_as_partners(state: Initiative) -> int:
