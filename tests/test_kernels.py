@@ -151,12 +151,8 @@ def _month_by_mechanisms(state) -> None:
 
     state.begin_month()
     communication.communicate(state)
-    state._node_trust = state.ties.neighbourhood_mean(
-        state.ties.trust, state.settings.initial_trust
-    )
-    backbone.convene_units(state, state.backbones)
+    backbone.convene_units(state, state.backbones)  # meetings do not change trust
     backbone.convene_as_partners(state)
-    state._node_trust = None
     agenda.exchange_agenda(state)
     trust.update_trust(state)
     recruitment.become_aware(state)

@@ -79,8 +79,13 @@ def communication(state: Initiative) -> float:
 
 @njit(cache=True)
 def _communication(engaged_tie, active):
-    """Kernel of :func:`communication`."""
-    both, contacted = _count_pairs(engaged_tie, active)
+    """Kernel of :func:`communication`: the ties between engaged stakeholders, and how
+    many of them carried a contact."""
+    both = contacted = 0
+    for e in range(active.size):
+        if engaged_tie[e]:
+            both += 1
+            contacted += active[e]
     return contacted / both if both else 0.0
 
 
@@ -120,9 +125,6 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
     resolution (a citizen agent counts for the residents it stands for).
     """
     pop, ties = state.pop, state.ties
-    partner_ties = state._partner_ties
-    if partner_ties is None:
-        partner_ties = ties.between(pop.engagement == ENGAGED, ties.org)
     values = reporters(
         pop.sector,
         pop.engagement,
@@ -136,7 +138,7 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
         ties.trust,
         ties.active,
         state.engaged_ties(),
-        partner_ties,
+        state.partner_ties(),
         state.active_idx,
         state.need,
         state.progress,
@@ -281,17 +283,6 @@ def _census(sector, engagement, burnt_out, attended, position):
         engaged_organisations / max(organisations, 1),
         agenda_alignment(position, partners),
     )
-
-
-@njit(cache=True)
-def _count_pairs(engaged_tie, active):
-    """Ties between engaged stakeholders, and how many of them carried a contact."""
-    both = contacted = 0
-    for e in range(active.size):
-        if engaged_tie[e]:
-            both += 1
-            contacted += active[e]
-    return both, contacted
 
 
 @njit(cache=True)

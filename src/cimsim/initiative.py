@@ -107,7 +107,6 @@ class Initiative:
         self.fired: list[str] = []
         self._eng_ties: np.ndarray | None = None
         self._partner_ties: np.ndarray | None = None
-        self._node_trust: np.ndarray | None = None
 
         self.backbones: list[backbone.BackboneUnit] = []
         if sc.backbone.enabled:
@@ -154,10 +153,7 @@ class Initiative:
     def node_trust(self) -> np.ndarray:
         """Each stakeholder's mean trust over the ties that count for it (initial trust if
         it has none): all ties of a citizen, the peer ties of an organisation."""
-        mean = self._node_trust
-        if mean is None:
-            mean = self.ties.neighbourhood_mean(self.ties.trust, self.settings.initial_trust)
-        return mean
+        return self.ties.neighbourhood_mean(self.ties.trust, self.settings.initial_trust)
 
     def mean_trust_of(self, rows: np.ndarray) -> np.ndarray:
         """:meth:`node_trust` of the given stakeholders."""
@@ -245,7 +241,7 @@ class Initiative:
             agenda.params(self),
             trust.params(self),
         )
-        for unit, n in zip(units, attendees.tolist(), strict=False):
+        for unit, n in zip(units, attendees[:-1].tolist(), strict=True):  # [-1]: partners
             unit.meetings_held += n
 
     def join_and_leave(self) -> None:

@@ -95,8 +95,9 @@ class Ties:
 
     def neighbourhood_mean(self, tie_value: np.ndarray, default: float) -> np.ndarray:
         """Per node, the mean of a per-tie value over the ties that count for it."""
-        return _neighbourhood_mean(
-            self.u, self.v, self.counts_u, self.counts_v, tie_value, self.degree, default
+        everyone = np.ones(self.n_nodes, np.bool_)
+        return neighbourhood_mean_of(
+            self.u, self.v, self.counts_u, self.counts_v, tie_value, self.degree, default, everyone
         )
 
     def between(self, mask: np.ndarray, also: np.ndarray | None = None) -> np.ndarray:
@@ -256,16 +257,8 @@ def _between(u, v, both):
 
 
 @njit(cache=True)
-def _neighbourhood_mean(u, v, counts_u, counts_v, tie_value, degree, default):
-    """Kernel of :meth:`Ties.neighbourhood_mean`."""
-    return neighbourhood_mean_of(
-        u, v, counts_u, counts_v, tie_value, degree, default, np.ones(degree.size, np.bool_)
-    )
-
-
-@njit(cache=True)
 def neighbourhood_mean_of(u, v, counts_u, counts_v, tie_value, degree, default, wanted):
-    """:meth:`Ties.neighbourhood_mean` of the ``wanted`` nodes (the others get
+    """Kernel of :meth:`Ties.neighbourhood_mean`, for the ``wanted`` nodes (the others get
     ``default``; ties between two of them are skipped)."""
     at_u = np.zeros(degree.size)
     at_v = np.zeros(degree.size)

@@ -84,30 +84,11 @@ def exchange(active, u, v, trust, weight, mediated, counts_u, counts_v, position
     return idx, agree
 
 
-def align_in_meetings(
-    state: Initiative, group: np.ndarray, members: np.ndarray, facilitated: bool
-) -> None:
-    """Attendees move toward their meeting's mean position (face to face; a facilitated
-    meeting widens the bound)."""
-    if members.size == 0:
-        return
-    cal = state.cal.agenda
-    align(
-        members,
-        group,
-        int(group.max()) + 1,
-        state.pop.position,
-        state.node_trust(),
-        state.settings.confidence,
-        cal.bound_base,
-        cal.meeting_widening * facilitated,
-        cal.convergence,
-    )
-
-
 @njit(cache=True)
 def align(members, group, n_groups, position, node_trust, confidence, base, widening, rate):
-    """Kernel of :func:`align_in_meetings`: one pass for the means, one for the moves."""
+    """Attendees move toward their meeting's mean position (face to face; a facilitated
+    meeting widens the bound: ``widening``); one pass for the means, one for the moves.
+    Part of :func:`cimsim.mechanisms.backbone.meet`."""
     total = np.zeros(n_groups)
     count = np.zeros(n_groups)
     for k in range(members.size):

@@ -313,9 +313,8 @@ def _convene(
     org = sector != CITIZEN
     pool = (org & (engagement >= AWARE)) | (engagement == ENGAGED)
     pool_rows, pool_at = _segments(pool, village, villages)
-    workshop_pool = (sector == CITIZEN) & (engagement != ENGAGED)
-    if not np.any(workshops > 0):
-        workshop_pool[:] = False  # nobody holds workshops: no resident is listed
+    # residents are listed only where somebody holds workshops
+    workshop_pool = (sector == CITIZEN) & (engagement != ENGAGED) & np.any(workshops > 0)
     resident_rows, resident_at = _segments(workshop_pool, village, villages)
     members = np.empty(pool_rows.size + resident_rows.size, np.int64)
     groups = np.empty(members.size, np.int64)

@@ -42,23 +42,10 @@ def _intensity(engagement, commitment, reserve):
     return out
 
 
-def raise_pool(state: Initiative) -> float:
-    """This month's outside money (in capacity-months) raised by champions and fundraising."""
-    pop, cal = state.pop, state.cal.resources
-    return _raise(
-        pop.champion,
-        pop.engagement,
-        pop.influence,
-        state.initial_champions,
-        cal.champion_funding * state.resources,
-        cal.fundraising * state.backbone_function("fundraise"),
-        state.capacity_total,
-    )
-
-
 @njit(cache=True)
 def _raise(champion, engagement, influence, initial_champions, by_champions, by_fundraising, size):
-    """Kernel of :func:`raise_pool`: the engaged champions' influence (relative to the
+    """This month's outside money (in capacity-months) raised by champions and
+    fundraising (part of :func:`flow`): the engaged champions' influence (relative to the
     initial champions) times their funding rate, plus fundraising, times the size."""
     strength = masked_sum(influence, champion & (engagement == ENGAGED)) / max(initial_champions, 1)
     return (by_champions * strength + by_fundraising) * size
