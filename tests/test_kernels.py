@@ -11,7 +11,17 @@ import pytest
 from helpers import small_model
 from numba import njit
 
-from cimsim.kernels import masked_mean, masked_sum, pairwise_sum
+from cimsim.kernels import (
+    NUMPY,
+    flatnonzero,
+    masked_mean,
+    masked_sum,
+    np_dot,
+    np_exp,
+    np_log,
+    np_power,
+    pairwise_sum,
+)
 from cimsim.mechanisms import backbone, communication
 from cimsim.population import ENGAGED
 
@@ -28,6 +38,49 @@ def test_pairwise_sum_is_numpys_sum_bit_for_bit(seed: int) -> None:
         assert pairwise_sum(a) == a.sum(), n
         assert masked_sum(a, mask) == a[mask].sum(), n
         assert masked_mean(a, mask, -1.0) == (a[mask].mean() if mask.any() else -1.0), n
+
+
+def test_flatnonzero_is_numpys() -> None:
+    rng = np.random.default_rng(3)
+    for n in [0, 1, 2, 7, 100, 16_001]:
+        for share in (0.0, 0.02, 0.5, 1.0):
+            mask = rng.random(n) < share
+            rows = flatnonzero(mask)
+            assert rows.dtype == np.intp and np.array_equal(rows, np.flatnonzero(mask)), n
+
+
+SPECIAL = np.array(
+    [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, -1e-310, 1e308, -745.2, 709.8, 1.0]
+)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_numpys_math_called_from_kernels_is_numpys_bit_for_bit(seed: int) -> None:
+    """``exp``, ``log``, ``**`` and ``@`` inside kernels call numpy's own loops and BLAS."""
+    rng = np.random.default_rng(seed)
+    with np.errstate(all="ignore"):
+        for n in [1, 2, 3, 7, 8, 9, 15, 16, 17, 100, 1001, 20_000]:
+            x = np.concatenate([rng.normal(size=n) * 10.0 ** rng.uniform(-3, 2.5, n), SPECIAL])
+            assert np.array_equal(np_exp(NUMPY, x), np.exp(x), equal_nan=True), n
+            assert np.array_equal(np_log(NUMPY, x), np.log(x), equal_nan=True), n
+            assert np.array_equal(np_log(NUMPY, np.abs(x)), np.log(np.abs(x)), equal_nan=True)
+            counts = rng.integers(0, 500, n)
+            for base in (0.0, 0.3, 0.95, 1.0 - 1e-9, 1.0, rng.random()):
+                assert np.array_equal(np_power(NUMPY, base, counts), base**counts), (n, base)
+    for n in [*range(1, 40), 100, 1000]:  # need @ gain: a handful of areas, or more
+        a, b = rng.random(n) * 10.0 ** rng.uniform(-3, 3, n), rng.normal(size=n)
+        assert np_dot(NUMPY, a, b) == a @ b, n
+
+
+def test_the_c_librarys_exp_would_not_be_numpys() -> None:
+    """The test above can fail: a kernel's own ``np.exp`` (the C library's) differs from
+    numpy's on this machine, and so would a dot product without fused multiply-adds.
+    Where numpy's ``exp`` is the C library's (no SIMD version), this is skipped."""
+    x = np.random.default_rng(0).normal(size=200_000) * 5.0
+    own = njit(lambda a: np.exp(a))(x)
+    if np.array_equal(own, np.exp(x)):
+        pytest.skip("numpy's exp is the C library's here")
+    assert not np.array_equal(np_exp(NUMPY, x), own)
 
 
 def test_a_naive_loop_would_not_be_numpys_sum() -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, objmode
+from numba import njit
 
-from cimsim.kernels import constants, masked_mean, pairwise_sum
+from cimsim.kernels import NUMPY, constants, flatnonzero, masked_mean, np_dot, pairwise_sum
 from cimsim.population import AWARE, CITIZEN, ENGAGED, SECTORS
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def _trust(trust, active, active_idx):
     """Kernel of :func:`trust` (``active_idx``: the contacted ties, if known)."""
     if trust.size == 0:
         return 0.0
-    idx = active_idx if active_idx.size else np.flatnonzero(active)
+    idx = active_idx if active_idx.size else flatnonzero(active)
     return pairwise_sum(trust[idx]) / idx.size if idx.size else pairwise_sum(trust) / trust.size
 
 
@@ -126,6 +126,7 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
     """
     pop, ties = state.pop, state.ties
     values = reporters(
+        NUMPY,
         pop.sector,
         pop.engagement,
         pop.burnt_out,
@@ -164,6 +165,7 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
 
 @njit(cache=True)
 def reporters(
+    numpy,
     sector,
     engagement,
     burnt_out,
@@ -209,8 +211,7 @@ def reporters(
     weight, commit, tired, reserves = _engaged_means(
         engagement, capacity, commitment, fatigue, reserve, initial_reserve
     )
-    with objmode(impact="float64"):
-        impact = float(need @ progress / need.sum())  # numpy's dot, as the model always had
+    impact = np_dot(numpy, need, progress) / pairwise_sum(need)  # numpy's @ and sum
     out = np.empty(len(REPORTERS))
     out[:8] = (  # CORE
         impact,

@@ -32,7 +32,7 @@ from numba import njit
 
 from cimsim import indicators
 from cimsim.interventions import apply_interventions
-from cimsim.kernels import constants, masked_mean
+from cimsim.kernels import NUMPY, constants, masked_mean
 from cimsim.mechanisms import (
     activities,
     agenda,
@@ -252,6 +252,7 @@ class Initiative:
         rec = self.cal.recruitment
         dropped, a, b, bounds = _join_and_leave(
             self.rng,
+            NUMPY,
             pop.sector,
             pop.village,
             pop.engagement,
@@ -305,6 +306,7 @@ class Initiative:
             values,
         ) = _work_and_learn(
             self.rng,
+            NUMPY,
             pop.sector,
             pop.engagement,
             pop.capacity,
@@ -424,6 +426,7 @@ def warm_up() -> None:
 @njit(cache=True)
 def _work_and_learn(
     rng,
+    numpy,
     sector,
     engagement,
     capacity,
@@ -500,6 +503,7 @@ def _work_and_learn(
     intensity = resources._intensity(engagement, commitment, reserve)
     # 9. impact: progress per issue area
     gain, duplication, area_coverage, _ = activities.progress_areas(
+        numpy,
         engagement,
         capacity,
         position,
@@ -561,6 +565,7 @@ def _work_and_learn(
     )
     # 12. the month's reporters
     values = indicators.reporters(
+        numpy,
         sector,
         engagement,
         burnt_out,
@@ -685,6 +690,7 @@ def _talk(
 @njit(cache=True)
 def _join_and_leave(
     rng,
+    numpy,
     sector,
     village,
     engagement,
@@ -724,6 +730,7 @@ def _join_and_leave(
     # 6. recruitment (awareness, threshold engagement) and dropout
     recruitment.aware(
         rng,
+        numpy,
         active_idx,
         u,
         v,

@@ -20,10 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, objmode
+from numba import njit
 
 from cimsim.calibration import ActivitiesCal
-from cimsim.kernels import constants, pairwise_sum
+from cimsim.kernels import NUMPY, constants, flatnonzero, np_dot, np_exp, np_log, pairwise_sum
 from cimsim.population import ENGAGED
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def choose_areas(
     """Kernel of :func:`allocate_activities`: each engaged stakeholder is coordinated with
     chance ``gap_info``; the coordinated, in turn, pick an area in proportion to its unmet
     need (plus ``gap_floor``), the others take their preferred area."""
-    eng = np.flatnonzero(engagement == ENGAGED)
+    eng = flatnonzero(engagement == ENGAGED)
     coordinated = rng.random(eng.size) < gap_info
     total_need = pairwise_sum(need)
     gap = np.empty(need.size)
@@ -111,6 +111,7 @@ def make_progress(state: Initiative, intensity: np.ndarray) -> dict[str, float]:
     """Turn this month's effort into progress per area; return duplication and coverage."""
     pop, cal = state.pop, state.cal.activities
     gain, duplication, coverage, effort = progress_areas(
+        NUMPY,
         pop.engagement,
         pop.capacity,
         pop.position,
@@ -137,6 +138,7 @@ def params(cal: ActivitiesCal) -> tuple[float, float, float, float, float]:
 
 @njit(cache=True)
 def progress_areas(
+    numpy,
     engagement,
     capacity,
     position,
@@ -154,14 +156,14 @@ def progress_areas(
     """Kernel of :func:`make_progress`: effort per area, its overlap, synergy and progress
     (``progress`` and ``effort_share`` are updated in place). Returns the month's gross
     gain (need-weighted), the duplication, the area coverage and the effort per capacity.
-    ``exp``, ``log`` and the dot product are numpy's own (object mode), as before."""
+    ``exp``, ``log`` and the dot product are numpy's own (``numpy``:
+    :data:`cimsim.kernels.NUMPY`), as the model always had."""
     steepness, opportunity, rate, synergy, decay = constants
     effort = capacity * intensity * _alignment(engagement == ENGAGED, capacity, position, steepness)
     coord, solo, shares = _efforts(effort, area, coordinated, sector, need.size)
     opportunities = opportunity * need * capacity_total
-    with objmode(overlap="float64[::1]", log_shares="float64[:, ::1]"):
-        overlap = np.exp(-solo / opportunities)
-        log_shares = np.log(np.maximum(shares, 1e-12))
+    overlap = np_exp(numpy, -solo / opportunities)
+    log_shares = np_log(numpy, np.maximum(shares, 1e-12).ravel()).reshape(shares.shape)
     gain, effective, all_effort, share, coverage = _progress(
         coord,
         solo,
@@ -177,8 +179,7 @@ def progress_areas(
         decay,
     )
     effort_share[:] = share
-    with objmode(gross="float64"):
-        gross = float(need @ gain)
+    gross = np_dot(numpy, need, gain)
     duplication = 1.0 - effective / all_effort if all_effort > 0 else 0.0
     return gross, duplication, coverage, all_effort / capacity_total
 

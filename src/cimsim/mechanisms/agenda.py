@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import constants
+from cimsim.kernels import constants, flatnonzero
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -60,7 +60,7 @@ def exchange(active, u, v, trust, weight, mediated, counts_u, counts_v, position
     then each position moves by its mean pull. Returns the contacted ties and which of
     them agreed."""
     confidence, base, widening, rate = constants
-    idx = np.flatnonzero(active)
+    idx = flatnonzero(active)
     n = position.size
     pull_u, pull_v = np.zeros(n), np.zeros(n)
     count_u, count_v = np.zeros(n), np.zeros(n)

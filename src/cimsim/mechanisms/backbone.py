@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import constants, pairwise_sum
+from cimsim.kernels import constants, flatnonzero, pairwise_sum
 from cimsim.mechanisms import agenda
 from cimsim.mechanisms.agenda import align
 from cimsim.network import propensity
@@ -65,7 +65,7 @@ whether invitations go by influence, workshop rate (see :func:`convene`)."""
 def _segments(mask, village, villages):
     """Rows in ``mask`` for each entry of ``villages`` (-1: every village), one segment
     after another, in row order; and the segments' bounds."""
-    rows = np.flatnonzero(mask)
+    rows = flatnonzero(mask)
     out = np.empty(rows.size * villages.size, np.int64)
     bounds = np.zeros(villages.size + 1, np.int64)
     k = 0
@@ -422,7 +422,7 @@ def _partner_rate(sector, engagement, reserve, influence, fade, constants):
     (``full``: a central backbone's share of convening)."""
     partner_cost, usual_influence, reach, full, seats = constants
     cost = partner_cost * fade
-    gov = np.flatnonzero((sector == GOVERNMENT) & (engagement == ENGAGED) & (reserve > cost))
+    gov = flatnonzero((sector == GOVERNMENT) & (engagement == ENGAGED) & (reserve > cost))
     if gov.size == 0:
         return 0.0
     usual = usual_influence * np.count_nonzero(sector == GOVERNMENT)

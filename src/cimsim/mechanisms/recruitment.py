@@ -25,10 +25,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, objmode
+from numba import njit
 
 from cimsim.calibration import RecruitmentCal
-from cimsim.kernels import constants, masked_sum, pairwise_sum
+from cimsim.kernels import NUMPY, constants, masked_sum, np_power, pairwise_sum
 from cimsim.mechanisms import trust
 from cimsim.mechanisms.trust import _withdraw
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
@@ -43,6 +43,7 @@ def become_aware(state: Initiative) -> None:
     pop, ties, cal = state.pop, state.ties, state.cal.recruitment
     aware(
         state.rng,
+        NUMPY,
         state.active_idx,
         ties.u,
         ties.v,
@@ -61,6 +62,7 @@ def become_aware(state: Initiative) -> None:
 @njit(cache=True)
 def aware(
     rng,
+    numpy,
     idx,
     u,
     v,
@@ -76,11 +78,11 @@ def aware(
 ):
     """Kernel of :func:`become_aware`: each contact with an engaged person makes an
     inactive one aware with chance ``neighbour_awareness`` (``1 - (1 - a) ** contacts``,
-    numpy's power, as the model always had); broadcasts, visits and meetings always do."""
+    numpy's power, as the model always had: ``numpy`` is :data:`cimsim.kernels.NUMPY`);
+    broadcasts, visits and meetings always do."""
     touched = _engaged_contacts(idx, u, v, counts_u, counts_v, engagement == ENGAGED)
     base = 1.0 - neighbour_awareness
-    with objmode(p="float64[::1]"):
-        p = 1.0 - base**touched
+    p = 1.0 - np_power(numpy, base, touched)
     draw = rng.random(engagement.size)
     forget = rng.random(engagement.size)
     for i in range(engagement.size):

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from cimsim.calibration import ResourcesCal
-from cimsim.kernels import constants, masked_sum, pairwise_sum
+from cimsim.kernels import constants, flatnonzero, masked_sum, pairwise_sum
 from cimsim.population import ENGAGED
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def share_pool(state: Initiative, pool: float) -> float:
 @njit(cache=True)
 def _share(engagement, reserve, capacity, needy_reserve, pool):
     """Kernel of :func:`share_pool`."""
-    needy = np.flatnonzero((engagement == ENGAGED) & (reserve < needy_reserve))
+    needy = flatnonzero((engagement == ENGAGED) & (reserve < needy_reserve))
     if needy.size == 0:
         return 0.0
     months = needy_reserve - reserve[needy]
