@@ -257,27 +257,35 @@ def _keep_alive(typingctx, arrays):
 
 
 @njit(cache=True)
+def _run_loop(loop, operands, steps):
+    """Run numpy's inner loop at address ``loop`` over 1-d float64 ``operands`` (inputs,
+    then the output), each advanced by its entry of ``steps`` (bytes; 0: a scalar), for
+    as many elements as the output has."""
+    args = np.empty(len(operands), np.intp)
+    for j in range(len(operands)):
+        args[j] = operands[j].ctypes.data
+    dims = np.full(1, operands[-1].size, np.intp)
+    _call_loop(loop, args.ctypes.data, dims.ctypes.data, steps.ctypes.data)
+    _keep_alive((operands, args, dims, steps))
+
+
+@njit(cache=True)
 def _unary(loop, x):
     x = np.ascontiguousarray(x)
     out = np.empty_like(x)
-    args = np.empty(2, np.intp)
-    args[0], args[1] = x.ctypes.data, out.ctypes.data
-    dims = np.full(1, x.size, np.intp)
-    steps = np.full(2, 8, np.intp)
-    _call_loop(loop, args.ctypes.data, dims.ctypes.data, steps.ctypes.data)
-    _keep_alive((x, args, dims, steps))
+    _run_loop(loop, (x, out), np.full(2, 8, np.intp))
     return out
 
 
 @njit(cache=True)
 def np_exp(numpy, x):
-    """``np.exp(x)`` of a contiguous float64 array, by numpy's own loop."""
+    """``np.exp(x)`` of a 1-d float64 array, by numpy's own loop."""
     return _unary(numpy.exp, x)
 
 
 @njit(cache=True)
 def np_log(numpy, x):
-    """``np.log(x)`` of a contiguous float64 array, by numpy's own loop."""
+    """``np.log(x)`` of a 1-d float64 array, by numpy's own loop."""
     return _unary(numpy.log, x)
 
 
@@ -286,14 +294,7 @@ def np_power(numpy, base, exponents):
     """``base ** exponents`` (a float, a 1-d array of numbers) as numpy computes it."""
     x = exponents.astype(np.float64)
     out = np.empty(x.size)
-    b = np.full(1, base)
-    args = np.empty(3, np.intp)
-    args[0], args[1], args[2] = b.ctypes.data, x.ctypes.data, out.ctypes.data
-    dims = np.full(1, x.size, np.intp)
-    steps = np.empty(3, np.intp)
-    steps[0], steps[1], steps[2] = 0, 8, 8
-    _call_loop(numpy.power, args.ctypes.data, dims.ctypes.data, steps.ctypes.data)
-    _keep_alive((b, x, args, dims, steps))
+    _run_loop(numpy.power, (np.full(1, base), x, out), np.array([0, 8, 8], np.intp))
     return out
 
 
