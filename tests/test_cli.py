@@ -83,6 +83,37 @@ def test_python_dash_m_and_console_script_agree() -> None:
     assert a == b and a
 
 
+LEAVE = """
+import atexit, sys, tempfile, threading, time
+from pathlib import Path
+from cimsim.cli import leave
+folder = tempfile.TemporaryDirectory()  # removed by an exit handler
+print(folder.name)
+atexit.register(lambda: print("exit handler ran"))
+if sys.argv[1] == "thread":  # a thread still working: the usual exit waits for it
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread finished"))).start()
+sys.stdout.write("x" * 1_000_000 + "\\n")  # partly still buffered
+leave(int(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("thread", ["none", "thread"])
+@pytest.mark.parametrize("code", [0, 2])
+def test_the_console_script_leaves_quickly_but_loses_nothing(thread: str, code: int) -> None:
+    """The console script skips the interpreter's teardown (0.2 s of freeing compiled
+    kernels) but keeps its exit status, its buffered output and its exit handlers; with
+    a thread still running it exits the usual way, after the thread."""
+    proc = subprocess.run(
+        [sys.executable, "-c", LEAVE, thread, str(code)], capture_output=True, text=True
+    )
+    assert proc.returncode == code, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == "exit handler ran"
+    assert lines[1] == "x" * 1_000_000
+    assert ("thread finished" in proc.stdout) == (thread == "thread")
+    assert not Path(lines[0]).exists()  # the temporary folder's finalizer ran
+
+
 def test_compare_prints_one_table_with_and_without_backbone(capsys) -> None:
     assert main(["compare", "--replicates", "2", "--steps", "6"]) == 0
     out = capsys.readouterr().out

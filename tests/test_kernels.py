@@ -5,6 +5,8 @@ another (docs/architecture.md, "The compiled kernels")."""
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +14,13 @@ from helpers import small_model
 from numba import njit
 
 from cimsim.kernels import (
+    KERNEL_FILES,
     NUMPY,
+    KernelCacheLocator,
     flatnonzero,
+    generator_at,
+    generator_handle,
+    kernel_sources_stamp,
     masked_mean,
     masked_sum,
     np_dot,
@@ -111,6 +118,101 @@ def test_kernels_draw_numpys_random_stream(seed: int) -> None:
         assert np.array_equal(got[0], want[0])
         assert np.array_equal(got[1], want[1])
         assert got[2] == want[2] and got[3] == want[3]
+
+
+@njit
+def _draw_through_handle(handle, n: int, m: int, lam: float):
+    rng = generator_at(handle)
+    return rng.random(n), rng.permutation(m), rng.poisson(lam), rng.normal(), rng.integers(0, 9)
+
+
+@pytest.mark.parametrize("seed", [0, 7, 42])
+def test_a_generator_handle_draws_from_the_generator_itself(seed: int) -> None:
+    """The month's kernels take the generator's addresses (no 10 µs hand-over): the same
+    draws as from the generator, and the generator itself is advanced."""
+    sizes = np.random.default_rng(seed + 100)
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    handle = generator_handle(a)
+    for _ in range(20):
+        n, m = int(sizes.integers(0, 3000)), int(sizes.integers(0, 3000))
+        lam = float(sizes.exponential(15.0))
+        got = _draw_through_handle(handle, n, m, lam)
+        want = (b.random(n), b.permutation(m), b.poisson(lam), b.normal(), b.integers(0, 9))
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        assert got[2:] == want[2:]
+        assert a.random() == b.random()  # a's own state moved with the kernel's draws
+    assert a.bit_generator.state == b.bit_generator.state
+
+
+def test_a_copied_initiative_draws_from_its_own_generator() -> None:
+    """A copy made mid-run (a planner's branch) has a generator of its own: it must not
+    draw from the original's through a handle read before the copy."""
+    original = small_model("mechelen", seed=11).initiative
+    original.run(3)
+    branch = copy.deepcopy(original)
+    branch.run(6)
+    original.run(6)
+    straight = small_model("mechelen", seed=11).initiative.run(9)
+    assert branch.history == original.history == straight.history
+    assert branch.rng.random() == original.rng.random() == straight.rng.random()
+
+
+def test_kernel_files_are_every_file_with_kernels() -> None:
+    """The cache stamp covers every file that holds a kernel, and each imports the
+    kernels module (its cache locator) before its first kernel."""
+    import cimsim
+
+    root = Path(cimsim.__file__).parent
+    with_kernels = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        if "@njit" in text:
+            name = path.relative_to(root).as_posix()
+            with_kernels.add(name)
+            if name != "kernels.py":
+                first_kernel = text.index("@njit")
+                imports = r"^from cimsim(\.kernels import| import kernels)"
+                assert re.search(imports, text[:first_kernel], re.M), name
+    assert with_kernels == set(KERNEL_FILES)
+
+
+def test_every_cached_kernel_is_stale_when_any_kernel_file_changes(tmp_path: Path) -> None:
+    """numba checks only a kernel's own file; the month's kernels compile in kernels from
+    other files. Every cached kernel's freshness stamp covers all kernel files: an edit of
+    one (a comment in mechanisms/trust.py) changes it, an edit elsewhere does not."""
+    import sys
+
+    from numba.core.dispatcher import Dispatcher
+
+    import cimsim
+    import cimsim.initiative
+
+    kernels = {
+        value
+        for name, module in list(sys.modules.items())
+        if name.startswith("cimsim")
+        for value in vars(module).values()
+        if isinstance(value, Dispatcher)
+    }
+    assert len(kernels) > 50
+    for kernel in kernels:
+        locator = kernel._cache._impl.locator
+        assert isinstance(locator, KernelCacheLocator), kernel
+        assert locator.get_source_stamp()[1] == kernel_sources_stamp()
+
+    root = Path(cimsim.__file__).parent
+    for name in [*KERNEL_FILES, "scenario.py"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((root / name).read_bytes())
+    stamp = kernel_sources_stamp.__wrapped__
+    before = stamp(str(tmp_path))
+    assert before == kernel_sources_stamp()
+    with open(tmp_path / "scenario.py", "a") as f:
+        f.write("# not a kernel file\n")
+    assert stamp(str(tmp_path)) == before
+    with open(tmp_path / "mechanisms" / "trust.py", "a") as f:
+        f.write("# edited\n")
+    assert stamp(str(tmp_path)) != before
 
 
 def _state(model) -> list[np.ndarray]:

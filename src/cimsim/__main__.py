@@ -1,5 +1,5 @@
 """``python -m cimsim``: the command line."""
 
-from cimsim.cli import main
+from cimsim.cli import console
 
-raise SystemExit(main())
+console()

@@ -32,7 +32,7 @@ from numba import njit
 
 from cimsim import indicators
 from cimsim.interventions import apply_interventions
-from cimsim.kernels import NUMPY, constants, masked_mean
+from cimsim.kernels import NUMPY, constants, generator_at, generator_handle, masked_mean
 from cimsim.mechanisms import (
     activities,
     agenda,
@@ -117,6 +117,7 @@ class Initiative:
         self.history: list[dict[str, float]] = [self.latest]
         """Every month's reporters, month 0 (the initial state) first."""
         self.area_history = [self.progress.copy()]
+        self._handle: tuple[np.random.Generator, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ backbone
 
@@ -177,6 +178,19 @@ class Initiative:
 
     # ------------------------------------------------------------------ the month
 
+    def rng_handle(self) -> np.ndarray:
+        """:attr:`rng` as the month's compiled calls take it
+        (:func:`cimsim.kernels.generator_handle`), read again if ``rng`` was replaced or
+        copied (a copy's state lives elsewhere)."""
+        held = self._handle
+        if (
+            held is None
+            or held[0] is not self.rng
+            or held[1][0] != self.rng.bit_generator.ctypes.state_address
+        ):
+            self._handle = held = (self.rng, generator_handle(self.rng))
+        return held[1]
+
     def step(self) -> None:
         """Advance the initiative by one month."""
         self.begin_month()
@@ -214,7 +228,7 @@ class Initiative:
         for group in [*groups, [None]]:  # the partners' round last
             bounds.append(bounds[-1] + len(group))
         self.reached_by_broadcast, self.visited, attendees, self.active_idx, self.agreed = _talk(
-            self.rng,
+            self.rng_handle(),
             pop.sector,
             pop.village,
             pop.engagement,
@@ -251,7 +265,7 @@ class Initiative:
         pop, ties = self.pop, self.ties
         rec = self.cal.recruitment
         dropped, a, b, bounds = _join_and_leave(
-            self.rng,
+            self.rng_handle(),
             NUMPY,
             pop.sector,
             pop.village,
@@ -305,7 +319,7 @@ class Initiative:
             self.pool_paid,
             values,
         ) = _work_and_learn(
-            self.rng,
+            self.rng_handle(),
             NUMPY,
             pop.sector,
             pop.engagement,
@@ -425,7 +439,7 @@ def warm_up() -> None:
 
 @njit(cache=True)
 def _work_and_learn(
-    rng,
+    generator,
     numpy,
     sector,
     engagement,
@@ -466,6 +480,7 @@ def _work_and_learn(
     schedule order. ``state`` holds the month's scalars (see the caller). Returns the
     month's gross gain, coverage, quality, gap information, visible wins, pool raised and
     paid, and the reporters in ``indicators.REPORTERS`` order."""
+    rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
     (
         gap_info,
         capacity_total,
@@ -604,7 +619,7 @@ def _work_and_learn(
 
 @njit(cache=True)
 def _talk(
-    rng,
+    generator,
     sector,
     village,
     engagement,
@@ -639,6 +654,7 @@ def _talk(
     government partners', whose meetings are not facilitated. Returns who was reached by
     a broadcast, who was visited, each job's attendees, the contacted ties and which of
     them agreed."""
+    rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
     # 2. continuous communication
     reached, visited = communication.contact(
         rng, u, v, engagement, sector, activity, channels, active, weight, exposure
@@ -689,7 +705,7 @@ def _talk(
 
 @njit(cache=True)
 def _join_and_leave(
-    rng,
+    generator,
     numpy,
     sector,
     village,
@@ -726,6 +742,7 @@ def _join_and_leave(
     """Kernel of :meth:`Initiative.join_and_leave`: steps 6-7, each mechanism's kernel in
     schedule order. Returns the capacity that dropped out and the brokered pairs (both
     ends and the brokers' bounds in them)."""
+    rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
     neighbour_awareness, forgetting, keep = constants
     # 6. recruitment (awareness, threshold engagement) and dropout
     recruitment.aware(

@@ -9,14 +9,19 @@ summation (:func:`pairwise_sum`), and ``exp``, ``log``, ``**`` and ``@`` by nump
 loops and BLAS (:data:`NUMPY`, :func:`np_exp`, ...), so a seed gives the same run bit for
 bit.
 
-Kernels that draw take the model's ``numpy.random.Generator``. Numba types such an
-argument anew on every call (about 8 of the 15 µs it takes to hand one over);
-:func:`_generator_type` gives the one type it always is, so the hand-over costs half.
+Kernels that draw take the model's ``numpy.random.Generator``. Handing one to a compiled
+call costs about 10 µs (numba types it, then reads its bit generator's four addresses
+through ctypes); the month's three calls take :func:`generator_handle` instead, those
+addresses read once (an array: 0.2 µs), and :func:`generator_at` makes the same generator
+of them inside the kernel: the same draws from the same state.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
+import hashlib
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -25,13 +30,177 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, typeof_impl
 
+
+def _import_numba_array_math() -> None:
+    """Import numba's array functions without their BLAS probe.
+
+    On import, ``numba.np.arraymath`` checks that scipy's BLAS is there by importing
+    ``scipy.linalg`` (0.1-0.14 s, a tenth of ``cimsim run --json``); the answer is only read
+    when ``np.correlate`` or ``np.convolve`` is compiled, and no kernel uses either (nor
+    numba's ``np.dot``: :func:`np_dot` calls numpy's BLAS). The probe is answered yes, as
+    it would be (scipy is a dependency), and put back after the import, so numba's linear
+    algebra still checks scipy when something compiles it."""
+    import sys
+
+    if "numba.np.arraymath" in sys.modules:
+        return
+    from numba.np import linalg
+
+    probe = linalg.ensure_blas
+    linalg.ensure_blas = lambda: None
+    try:
+        from numba.np import arraymath
+    finally:
+        linalg.ensure_blas = probe
+    arraymath.ensure_blas = probe
+
+
+_import_numba_array_math()
+
+KERNEL_FILES = (
+    "kernels.py",
+    "population.py",
+    "indicators.py",
+    "initiative.py",
+    "mechanisms/activities.py",
+    "mechanisms/agenda.py",
+    "mechanisms/backbone.py",
+    "mechanisms/communication.py",
+    "mechanisms/measurement.py",
+    "mechanisms/recruitment.py",
+    "mechanisms/resources.py",
+    "mechanisms/trust.py",
+)
+"""The package's files that hold compiled kernels (relative to the package; a test keeps
+the list whole). Each must import this module before its first kernel."""
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+@functools.cache
+def kernel_sources_stamp(root: str = _PACKAGE) -> str:
+    """SHA-256 of the :data:`KERNEL_FILES` under ``root``, one after another."""
+    digest = hashlib.sha256()
+    for name in KERNEL_FILES:
+        digest.update(name.encode())
+        try:
+            with open(os.path.join(root, name), "rb") as source:
+                digest.update(source.read())
+        except OSError:
+            digest.update(b"missing")
+    return digest.hexdigest()
+
+
+class KernelCacheLocator:
+    """Where numba caches a kernel of this package, and when the cache is stale.
+
+    numba keeps a compiled kernel until the kernel's own file changes, but the month's
+    kernels compile in the kernels they call from other files: after an edit of
+    ``mechanisms/trust.py``, ``initiative._talk`` would go on running the old trust rule
+    from its cache. This locator is the one numba would choose (the same folder and file
+    names), with a freshness stamp that also covers every file in :data:`KERNEL_FILES`,
+    so an edit of any of them compiles every kernel anew."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def get_source_stamp(self) -> tuple[object, str]:
+        """numba's own stamp of the kernel's file, and the stamp of all kernel files."""
+        return self._inner.get_source_stamp(), kernel_sources_stamp()
+
+    @classmethod
+    def from_function(cls, py_func: object, py_file: str) -> KernelCacheLocator | None:
+        """The locator for a kernel in this package (None for any other function)."""
+        if not os.path.abspath(py_file).startswith(_PACKAGE + os.sep):
+            return None
+        for locator in _NUMBA_LOCATORS:
+            inner = locator.from_function(py_func, py_file)
+            if inner is not None:
+                return cls(inner)
+        return None
+
+
+def _use_kernel_cache_locator() -> tuple[type, ...]:
+    """Put :class:`KernelCacheLocator` first in numba's list of cache locators; return
+    numba's own (numba without the list keeps its own rule)."""
+    from numba.core import caching
+
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
+    locators = getattr(impl, "_locator_classes", None)
+    if not isinstance(locators, list):
+        return ()
+    own = tuple(c for c in locators if c is not KernelCacheLocator)
+    if KernelCacheLocator not in locators:
+        locators.insert(0, KernelCacheLocator)
+    return own
+
+
+_NUMBA_LOCATORS = _use_kernel_cache_locator()
+
 _GENERATOR = types.NumPyRandomGeneratorType("NumPyRandomGeneratorType")
+
+
+_BIT_GENERATOR = types.NumPyRandomBitGeneratorType("bit_generator")
+_BIT_GENERATOR_FIELDS = (
+    "state_address",
+    "state",
+    "fnptr_next_uint64",
+    "fnptr_next_uint32",
+    "fnptr_next_double",
+    "bit_generator",
+)
+"""What numba keeps of a bit generator (its data model), in :func:`generator_handle`'s order."""
 
 
 @typeof_impl.register(np.random.Generator)
 def _generator_type(value: np.random.Generator, context: object) -> types.Type:
     """Numba's type of a numpy ``Generator`` argument: always the same one."""
     return _GENERATOR
+
+
+def generator_handle(rng: np.random.Generator) -> np.ndarray:
+    """The addresses numba reads from ``rng``'s bit generator (its state and its draw
+    functions, as numba's own unboxing does), for :func:`generator_at`. Valid while ``rng``
+    lives: keep ``rng`` alive as long as the handle is used."""
+    c = rng.bit_generator.ctypes
+
+    def address(pointer: object) -> int:
+        return ctypes.cast(pointer, ctypes.c_void_p).value or 0
+
+    return np.array(
+        [
+            c.state_address,
+            c.state.value,
+            address(c.next_uint64),
+            address(c.next_uint32),
+            address(c.next_double),
+            c.bit_generator.value,
+        ],
+        np.uint64,
+    )
+
+
+@intrinsic
+def generator_at(typingctx, handle):
+    """The numpy ``Generator`` whose :func:`generator_handle` is ``handle``, inside a
+    kernel: numba's own generator value over the same state and draw functions, so its
+    draws advance ``rng`` exactly as drawing from ``rng`` itself would."""
+    if not (isinstance(handle, types.Array) and handle.dtype == types.uint64):
+        return None
+
+    def codegen(context, builder, signature, values):
+        data = context.make_array(signature.args[0])(context, builder, values[0]).data
+        bits = cgutils.create_struct_proxy(_BIT_GENERATOR)(context, builder)  # parent: NULL
+        for i, field in enumerate(_BIT_GENERATOR_FIELDS):
+            setattr(bits, field, builder.load(builder.gep(data, [ir.IntType(64)(i)])))
+        generator = cgutils.create_struct_proxy(_GENERATOR)(context, builder)  # no meminfo
+        generator.bit_generator = bits._getvalue()
+        return generator._getvalue()
+
+    return _GENERATOR(handle), codegen
 
 
 def constants(*values: float) -> tuple[float, ...]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from cimsim import kernels  # noqa: F401  (first: its cache locator, before any kernel)
 from cimsim.calibration import PopulationCal
 from cimsim.network import generate_ties
 from cimsim.scenario import Scenario

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from cimsim.errors import CimsimError
 from cimsim.runs.options import ExecutionOptions
@@ -269,5 +270,41 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def console() -> NoReturn:
+    """The ``cimsim`` console script (and ``python -m cimsim``): :func:`main`, then
+    :func:`leave`."""
+    leave(main())
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with status ``code``, without tearing the interpreter down when
+    nothing is left running.
+
+    After a command returns, Python's teardown frees numba's compiled kernels and every
+    module one by one: 0.17-0.28 s of a one-second ``cimsim run``, for memory the system
+    takes back anyway. When no other thread and no child process is left (a Dask cluster
+    or a worker pool would be), the streams are flushed, the exit handlers run (temporary
+    folders are removed, logs flushed) and the process ends at once (as mypy does).
+    Otherwise, or if a stream cannot be flushed, it exits the usual way."""
+    import atexit
+    import os
+    import threading
+
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    multiprocessing = sys.modules.get("multiprocessing")
+    alone = threading.active_count() == 1 and (
+        multiprocessing is None or not multiprocessing.active_children()
+    )
+    if alone and run_exit_handlers is not None:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            raise SystemExit(code) from None
+        run_exit_handlers()
+        os._exit(code)
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console()
