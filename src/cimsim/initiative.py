@@ -180,14 +180,11 @@ class Initiative:
 
     def rng_handle(self) -> np.ndarray:
         """:attr:`rng` as the month's compiled calls take it
-        (:func:`cimsim.kernels.generator_handle`), read again if ``rng`` was replaced or
-        copied (a copy's state lives elsewhere)."""
+        (:func:`cimsim.kernels.generator_handle`), read again when ``rng``'s state is not
+        where the handle points (``rng`` replaced, or the initiative copied). The handle
+        keeps its generator alive, so no other generator's state can sit at that address."""
         held = self._handle
-        if (
-            held is None
-            or held[0] is not self.rng
-            or held[1][0] != self.rng.bit_generator.ctypes.state_address
-        ):
+        if held is None or held[1][0] != self.rng.bit_generator.ctypes.state_address:
             self._handle = held = (self.rng, generator_handle(self.rng))
         return held[1]
 

@@ -22,6 +22,7 @@ import ctypes
 import functools
 import hashlib
 import os
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -40,8 +41,6 @@ def _import_numba_array_math() -> None:
     numba's ``np.dot``: :func:`np_dot` calls numpy's BLAS). The probe is answered yes, as
     it would be (scipy is a dependency), and put back after the import, so numba's linear
     algebra still checks scipy when something compiles it."""
-    import sys
-
     if "numba.np.arraymath" in sys.modules:
         return
     from numba.np import linalg
