@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ from numba import njit
 from cimsim.kernels import (
     KERNEL_FILES,
     NUMPY,
+    PCG64_INLINE,
     KernelCacheLocator,
     flatnonzero,
     generator_at,
@@ -28,6 +31,8 @@ from cimsim.kernels import (
     np_log,
     np_power,
     pairwise_sum,
+    uniform,
+    uniforms,
 )
 from cimsim.mechanisms import backbone, communication
 from cimsim.population import ENGAGED
@@ -142,6 +147,97 @@ def test_a_generator_handle_draws_from_the_generator_itself(seed: int) -> None:
         assert got[2:] == want[2:]
         assert a.random() == b.random()  # a's own state moved with the kernel's draws
     assert a.bit_generator.state == b.bit_generator.state
+
+
+BIT_GENERATORS = [np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64]
+
+
+@njit
+def _mixed_draws(rng, sizes):
+    """Draws of every kind in turn: the compiled-in step must leave the state where the
+    bit generator's own functions (integers, poisson) continue from it, and back."""
+    out = []
+    for n in sizes:
+        out.append(uniforms(rng, n))
+        out.append(np.array([uniform(rng), rng.random(), float(rng.integers(0, 1000))]))
+        out.append(np.array([float(rng.poisson(3.5)), uniform(rng)]))
+    return out
+
+
+@njit
+def _mixed_draws_through_handle(handle, sizes):
+    return _mixed_draws(generator_at(handle), sizes)
+
+
+def _mixed_draws_in_numpy(rng: np.random.Generator, sizes: np.ndarray) -> list[np.ndarray]:
+    out = []
+    for n in sizes:
+        out.append(rng.random(n))
+        out.append(np.array([rng.random(), rng.random(), float(rng.integers(0, 1000))]))
+        out.append(np.array([float(rng.poisson(3.5)), rng.random()]))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 7, 42])
+@pytest.mark.parametrize("bit_generator", BIT_GENERATORS, ids=lambda c: c.__name__)
+def test_uniform_draws_what_numpy_draws(seed: int, bit_generator: type) -> None:
+    """``uniform``/``uniforms`` (PCG64's step compiled in, any other bit generator called)
+    draw numpy's doubles, interleaved with numba's own draws, from a generator handed
+    over or through a handle; the generator ends in numpy's state."""
+    sizes = np.random.default_rng(seed + 100).integers(0, 2000, 12)
+    want = np.random.Generator(bit_generator(seed))
+    expected = _mixed_draws_in_numpy(want, sizes)
+    for through_handle in (False, True):
+        rng = np.random.Generator(bit_generator(seed))
+        got = (
+            _mixed_draws_through_handle(generator_handle(rng), sizes)
+            if through_handle
+            else _mixed_draws(rng, sizes)
+        )
+        assert len(got) == len(expected)
+        assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+        assert str(rng.bit_generator.state) == str(want.bit_generator.state)
+
+
+def test_pcg64_state_layout_is_recognised() -> None:
+    """The compiled-in PCG64 step reads the state where numpy keeps it; the layout check
+    agrees with numpy's own account of the state, after any number of draws."""
+    from cimsim.kernels import _pcg64_words
+
+    assert PCG64_INLINE == (sys.byteorder == "little" and sys.maxsize > 2**32)
+    for seed, draws in [(0, 0), (1, 1), (2, 17), (3, 1000)]:
+        bits = np.random.PCG64(seed)
+        bits.random_raw(draws)
+        state = bits.state["state"]
+        assert _pcg64_words(bits) == (state["state"], state["inc"])
+
+
+def test_a_run_is_the_same_without_the_compiled_in_step() -> None:
+    """With the layout check failing (as on a numpy without 128-bit integers), every draw
+    goes through numpy's own function: a run from the kernel cache gives the same months."""
+    script = (
+        "import numpy as np, cimsim.kernels as k\n"
+        "k._pcg64_words = lambda bits: (0, 0)\n"
+        "assert not k._register_pcg64()\n"
+        "from helpers import small_model\n"
+        "m = small_model('skive', seed=5)\n"
+        "[m.step() for _ in range(8)]\n"
+        "print(repr(m.initiative.series().tobytes().hex()), m.initiative.rng.random())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    model = small_model("skive", seed=5)
+    for _ in range(8):
+        model.step()
+    here = f"{model.initiative.series().tobytes().hex()!r} {model.initiative.rng.random()}"
+    assert done.stdout.strip() == here
 
 
 def test_a_copied_initiative_draws_from_its_own_generator() -> None:

@@ -301,8 +301,6 @@ class Initiative:
         and the month's reporters are recorded. One compiled call (:func:`_work_and_learn`)
         runs each mechanism's kernel in turn, as the mechanisms' functions would."""
         pop, ties, cal = self.pop, self.ties, self.cal
-        eng_ties, partner_ties = engaged_masks(ties.u, ties.v, pop.engagement, ties.org)
-        self._eng_ties, self._partner_ties = eng_ties, partner_ties
         load, staff, partners = measurement.runners(self)
         richness, matcher = measurement.matching(self)
         support = float(min(1.0, self.backbone_support()))
@@ -315,6 +313,8 @@ class Initiative:
             self.pool_raised,
             self.pool_paid,
             values,
+            self._eng_ties,
+            self._partner_ties,
         ) = _work_and_learn(
             self.rng_handle(),
             NUMPY,
@@ -339,8 +339,7 @@ class Initiative:
             ties.degree,
             ties.trust,
             ties.active,
-            eng_ties,
-            partner_ties,
+            ties.org,
             self.active_idx,
             self.need,
             self.progress,
@@ -459,8 +458,7 @@ def _work_and_learn(
     degree,
     tie_trust,
     active,
-    engaged_tie,
-    partner_tie,
+    org,
     active_idx,
     need,
     progress,
@@ -476,8 +474,11 @@ def _work_and_learn(
     """Kernel of :meth:`Initiative.work_and_learn`: steps 8-12, each mechanism's kernel in
     schedule order. ``state`` holds the month's scalars (see the caller). Returns the
     month's gross gain, coverage, quality, gap information, visible wins, pool raised and
-    paid, and the reporters in ``indicators.REPORTERS`` order."""
+    paid, the reporters in ``indicators.REPORTERS`` order, and the masks of the ties
+    between engaged stakeholders and between engaged organisations (engagement does not
+    change after step 7, so they hold for the rest of the month)."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
+    engaged_tie, partner_tie = engaged_masks(u, v, engagement, org)
     (
         gap_info,
         capacity_total,
@@ -611,7 +612,7 @@ def _work_and_learn(
             initial_trust,
         ),
     )
-    return gain, coverage, quality, gap_info, wins, raised, paid, values
+    return gain, coverage, quality, gap_info, wins, raised, paid, values, engaged_tie, partner_tie
 
 
 @njit(cache=True)
@@ -732,7 +733,7 @@ def _join_and_leave(
     dropout_constants,
     broker_capacity,
     broker_villages,
-    propensity,
+    sector_weight,
     broker_rate,
     residents_rate,
 ):
@@ -799,7 +800,7 @@ def _join_and_leave(
         rng,
         broker_capacity,
         broker_villages,
-        propensity,
+        sector_weight,
         broker_rate,
         residents_rate,
         engagement,

@@ -13,7 +13,9 @@ Kernels that draw take the model's ``numpy.random.Generator``. Handing one to a 
 call costs about 10 µs (numba types it, then reads its bit generator's four addresses
 through ctypes); the month's three calls take :func:`generator_handle` instead, those
 addresses read once (an array: 0.2 µs), and :func:`generator_at` makes the same generator
-of them inside the kernel: the same draws from the same state.
+of them inside the kernel: the same draws from the same state. Uniform draws go through
+:func:`uniform` and :func:`uniforms`, which step numpy's PCG64 in compiled code
+(:func:`next_double`): the same doubles, 2 ns a draw instead of 6.
 """
 
 from __future__ import annotations
@@ -200,6 +202,117 @@ def generator_at(typingctx, handle):
         return generator._getvalue()
 
     return _GENERATOR(handle), codegen
+
+
+_PCG64_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645
+"""PCG64's 128-bit LCG multiplier (``PCG_DEFAULT_MULTIPLIER_128`` in numpy's ``pcg64.h``)."""
+
+_PCG64_SYMBOL = "cimsim_pcg64_next_double"
+"""The name under which compiled code finds numpy's PCG64 ``next_double`` address."""
+
+
+def _pcg64_words(bit_generator: np.random.PCG64) -> tuple[int, int]:
+    """The 128-bit state and increment as they lie in ``bit_generator``'s memory, read as
+    little-endian 128-bit integers (numpy's layout where the compiler has ``__uint128_t``)."""
+    state = ctypes.c_void_p.from_address(bit_generator.ctypes.state_address).value or 0
+    words = (ctypes.c_uint64 * 4).from_address(state)
+    return words[0] | words[1] << 64, words[2] | words[3] << 64
+
+
+def _register_pcg64() -> bool:
+    """Tell compiled code where numpy's PCG64 ``next_double`` is, if PCG64's state lies in
+    memory as :func:`next_double` reads it (checked on a generator that has drawn); else an
+    address no generator has, so every draw goes through the bit generator's own function.
+    Returns whether draws are inlined."""
+    from llvmlite import binding
+
+    probe = np.random.PCG64(20261129)
+    probe.random_raw(3)
+    expected = probe.state["state"]
+    inline = _pcg64_words(probe) == (expected["state"], expected["inc"])
+    pointer = ctypes.cast(probe.ctypes.next_double, ctypes.c_void_p).value
+    binding.add_symbol(_PCG64_SYMBOL, pointer if inline else ctypes.addressof(_NOWHERE))
+    return inline
+
+
+_NOWHERE = ctypes.c_char()
+PCG64_INLINE = _register_pcg64()
+"""Whether :func:`next_double` steps numpy's PCG64 itself (True wherever numpy keeps the
+state as a 128-bit integer, as on every 64-bit Linux, macOS and Windows build)."""
+
+
+@intrinsic
+def next_double(typingctx, bits):
+    """The bit generator's next double in [0, 1), as numpy draws it (``next_double``).
+
+    For numpy's PCG64 (the generator ``default_rng`` makes) the step is compiled in: the
+    128-bit state times PCG64's multiplier plus its increment, XOR-shift-low with a random
+    rotation, the top 53 bits scaled by 2**-53; the same arithmetic as numpy's C code on the
+    same memory, so the draws and the state after them are numpy's. Any other bit generator
+    (or a numpy whose layout :data:`PCG64_INLINE` did not recognise) is called through its
+    function address, as numba does. Inline, a draw costs about 2 ns instead of 6."""
+    if not isinstance(bits, types.NumPyRandomBitGeneratorType):
+        return None
+
+    def codegen(context, builder, signature, values):
+        i64, i128, f64 = ir.IntType(64), ir.IntType(128), ir.DoubleType()
+        proxy = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=values[0])
+        module = builder.module
+        known = module.globals.get(_PCG64_SYMBOL)
+        if known is None:
+            known = ir.GlobalVariable(module, ir.IntType(8), _PCG64_SYMBOL)
+            known.linkage = "external"
+        is_pcg64 = builder.icmp_unsigned(
+            "==", proxy.fnptr_next_double, builder.ptrtoint(known, i64)
+        )
+        with builder.if_else(is_pcg64, likely=True) as (pcg64, other):
+            with pcg64:
+                # pcg64_state { pcg64_random_t *pcg_state; ... }: pcg_state -> {state, inc}
+                holder = builder.inttoptr(proxy.state, i128.as_pointer().as_pointer())
+                words = builder.load(holder, align=8)
+                state = builder.load(words, align=8)
+                inc = builder.load(builder.gep(words, [ir.IntType(32)(1)]), align=8)
+                state = builder.add(builder.mul(state, ir.Constant(i128, _PCG64_MULTIPLIER)), inc)
+                builder.store(state, words, align=8)
+                high = builder.trunc(builder.lshr(state, ir.Constant(i128, 64)), i64)
+                mixed = builder.xor(high, builder.trunc(state, i64))
+                turn = builder.trunc(builder.lshr(state, ir.Constant(i128, 122)), i64)
+                rotate = module.declare_intrinsic(
+                    "llvm.fshr", [i64], ir.FunctionType(i64, [i64, i64, i64])
+                )
+                bits64 = builder.call(rotate, [mixed, mixed, turn])
+                inlined = builder.fmul(
+                    builder.uitofp(builder.lshr(bits64, ir.Constant(i64, 11)), f64),
+                    ir.Constant(f64, 1.0 / 9007199254740992.0),
+                )
+                from_pcg64 = builder.basic_block
+            with other:
+                function = builder.inttoptr(
+                    proxy.fnptr_next_double, ir.FunctionType(f64, [i64]).as_pointer()
+                )
+                called = builder.call(function, [proxy.state])
+                from_other = builder.basic_block
+        result = builder.phi(f64)
+        result.add_incoming(inlined, from_pcg64)
+        result.add_incoming(called, from_other)
+        return result
+
+    return types.float64(bits), codegen
+
+
+@njit(cache=True)
+def uniform(rng) -> float:
+    """``rng.random()``, the same draw, with PCG64's step compiled in (:func:`next_double`)."""
+    return next_double(rng.bit_generator)
+
+
+@njit(cache=True)
+def uniforms(rng, n: int) -> np.ndarray:
+    """``rng.random(n)``, the same draws in the same order (:func:`uniform`)."""
+    out = np.empty(n, np.float64)
+    for i in range(n):
+        out[i] = next_double(rng.bit_generator)
+    return out
 
 
 def constants(*values: float) -> tuple[float, ...]:

@@ -34,12 +34,16 @@ CITIZEN = 1
 """Sector code of citizens (``population.CITIZEN``; population imports this module)."""
 
 
-def propensity(sector: np.ndarray, cal: NetworkCal) -> np.ndarray:
-    """Relative tie propensity of each stakeholder (citizen agents = 1)."""
-    table = np.array(
+def propensity_by_sector(cal: NetworkCal) -> np.ndarray:
+    """Relative tie propensity of each sector, by sector code (citizen agents = 1)."""
+    return np.array(
         [cal.propensity_government, 1.0, cal.propensity_business, cal.propensity_civil_society]
     )
-    return table[sector]
+
+
+def propensity(sector: np.ndarray, cal: NetworkCal) -> np.ndarray:
+    """Relative tie propensity of each stakeholder (citizen agents = 1)."""
+    return propensity_by_sector(cal)[sector]
 
 
 def _pick(

@@ -23,7 +23,16 @@ import numpy as np
 from numba import njit
 
 from cimsim.calibration import ActivitiesCal
-from cimsim.kernels import NUMPY, constants, flatnonzero, np_dot, np_exp, np_log, pairwise_sum
+from cimsim.kernels import (
+    NUMPY,
+    constants,
+    flatnonzero,
+    np_dot,
+    np_exp,
+    np_log,
+    pairwise_sum,
+    uniforms,
+)
 from cimsim.population import ENGAGED
 
 if TYPE_CHECKING:
@@ -84,13 +93,13 @@ def choose_areas(
     chance ``gap_info``; the coordinated, in turn, pick an area in proportion to its unmet
     need (plus ``gap_floor``), the others take their preferred area."""
     eng = flatnonzero(engagement == ENGAGED)
-    coordinated = rng.random(eng.size) < gap_info
+    coordinated = uniforms(rng, eng.size) < gap_info
     total_need = pairwise_sum(need)
     gap = np.empty(need.size)
     for a in range(need.size):
         gap[a] = max(need[a] * (1.0 - progress[a]) - effort_share[a] * total_need, 0.0) + gap_floor
     cum = np.cumsum(gap / pairwise_sum(gap))
-    picks = np.searchsorted(cum, rng.random(np.count_nonzero(coordinated)), side="right")
+    picks = np.searchsorted(cum, uniforms(rng, np.count_nonzero(coordinated)), side="right")
     is_coordinated[:] = False
     k = 0
     for j in range(eng.size):

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import constants, flatnonzero, pairwise_sum
+from cimsim.kernels import constants, flatnonzero, pairwise_sum, uniform, uniforms
 from cimsim.mechanisms import agenda
 from cimsim.mechanisms.agenda import align
-from cimsim.network import propensity
+from cimsim.network import propensity_by_sector
 from cimsim.population import AWARE, CITIZEN, ENGAGED, GOVERNMENT
 
 if TYPE_CHECKING:
@@ -333,14 +333,14 @@ def _convene(
             else:
                 chance = np.full(invited.size, min(rates[j], 1.0))
             for m in range(invited.size):
-                if rng.random() < chance[m]:
+                if uniform(rng) < chance[m]:
                     members[k] = invited[m]
                     k += 1
         residents = resident_rows[resident_at[j] : resident_at[j + 1]]
         if workshops[j] > 0 and residents.size:
             chance_w = min(workshops[j], 1.0)
             for m in range(residents.size):
-                if rng.random() < chance_w:
+                if uniform(rng) < chance_w:
                     i = residents[m]
                     engagement[i] = max(engagement[i], AWARE)
                     members[k] = i
@@ -458,13 +458,13 @@ def introductions(
 def brokering(
     state: Initiative, jobs: list[tuple[float, int | None]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """What :func:`introduce` needs for these jobs: their capacities and villages, each
-    stakeholder's tie propensity, the broker rate and the residents' introduction rate."""
+    """What :func:`introduce` needs for these jobs: their capacities and villages, the tie
+    propensity of each sector, the broker rate and the residents' introduction rate."""
     cal = state.cal.backbone
     return (
         np.array([capacity for capacity, _ in jobs], np.float64),
         _village_codes([village for _, village in jobs]),
-        propensity(state.pop.sector, state.cal.network),
+        propensity_by_sector(state.cal.network),
         float(cal.broker_rate),
         float(cal.broker_residents),
     )
@@ -472,19 +472,27 @@ def brokering(
 
 @njit(cache=True)
 def introduce(
-    rng, capacity, villages, weight, broker_rate, residents_rate, engagement, sector, village
+    rng, capacity, villages, sector_weight, broker_rate, residents_rate, engagement, sector, village
 ):
     """Kernel of :func:`introductions` (no draws when nobody brokers)."""
     if not np.any(capacity > 0):
         return np.empty(0, np.int64), np.empty(0, np.int64), np.zeros(capacity.size + 1, np.int64)
     return _introduce(
-        rng, capacity, villages, engagement, sector, village, weight, broker_rate, residents_rate
+        rng,
+        capacity,
+        villages,
+        engagement,
+        sector,
+        village,
+        sector_weight,
+        broker_rate,
+        residents_rate,
     )
 
 
 @njit(cache=True)
 def _introduce(
-    rng, capacity, villages, engagement, sector, village, weight, broker_rate, residents_rate
+    rng, capacity, villages, engagement, sector, village, sector_weight, broker_rate, residents_rate
 ):
     """Kernel of :func:`introductions`: each broker draws a Poisson number of pairs of
     engaged organisations, picked by tie propensity (a draw against the cumulative
@@ -503,10 +511,10 @@ def _introduce(
             bounds[j + 1] = bounds[j]
             continue
         n_new = rng.poisson(capacity[j] * broker_rate * orgs.size)
-        w = weight[orgs]
+        w = sector_weight[sector[orgs]]
         cdf = np.cumsum(w / pairwise_sum(w))
         cdf /= cdf[-1]
-        picks = rng.random(2 * n_new)
+        picks = uniforms(rng, 2 * n_new)
         a = orgs[np.searchsorted(cdf, picks[:n_new], side="right")]
         b = orgs[np.searchsorted(cdf, picks[n_new:], side="right")]
         cross = sector[a] != sector[b]
@@ -515,10 +523,10 @@ def _introduce(
         lucky = np.empty(cits.size, np.int64)
         n_lucky = 0
         for m in range(cits.size):
-            if rng.random() < chance:
+            if uniform(rng) < chance:
                 lucky[n_lucky] = cits[m]
                 n_lucky += 1
-        partner = orgs[np.searchsorted(cdf, rng.random(n_lucky), side="right")]
+        partner = orgs[np.searchsorted(cdf, uniforms(rng, n_lucky), side="right")]
         first = np.concatenate((first, a[cross], lucky[:n_lucky]))
         second = np.concatenate((second, b[cross], partner))
         bounds[j + 1] = first.size

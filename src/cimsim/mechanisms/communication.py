@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import constants
+from cimsim.kernels import constants, uniform
 from cimsim.population import CITIZEN
 
 if TYPE_CHECKING:
@@ -83,23 +83,23 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
     contacted = np.empty(u.size, np.int64)
     k = 0
     for e in range(u.size):
-        if rng.random() < rate * activity[engagement[u[e]]] * activity[engagement[v[e]]]:
+        if uniform(rng) < rate * activity[engagement[u[e]]] * activity[engagement[v[e]]]:
             contacted[k] = e
             k += 1
     for j in range(k):
         active[contacted[j]] = True
         weight[contacted[j]] = (
-            FACE_TO_FACE_WEIGHT if rng.random() < face_to_face else written_weight
+            FACE_TO_FACE_WEIGHT if uniform(rng) < face_to_face else written_weight
         )
     n = engagement.size
     reached = np.empty(n, np.bool_)
     for i in range(n):
-        reached[i] = rng.random() < broadcast
+        reached[i] = uniform(rng) < broadcast
         if reached[i]:
             exposure[i] += broadcast_pull
     visited = np.empty(n, np.bool_)
     for i in range(n):
-        visited[i] = rng.random() < door_to_door and sector[i] == CITIZEN
+        visited[i] = uniform(rng) < door_to_door and sector[i] == CITIZEN
         if visited[i]:
             exposure[i] += visit_pull
     return reached, visited

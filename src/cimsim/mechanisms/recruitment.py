@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from cimsim.calibration import RecruitmentCal
-from cimsim.kernels import NUMPY, constants, masked_sum, np_power, pairwise_sum
+from cimsim.kernels import NUMPY, constants, masked_sum, np_power, pairwise_sum, uniforms
 from cimsim.mechanisms import trust
 from cimsim.mechanisms.trust import _withdraw
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
@@ -83,8 +83,8 @@ def aware(
     touched = _engaged_contacts(idx, u, v, counts_u, counts_v, engagement == ENGAGED)
     base = 1.0 - neighbour_awareness
     p = 1.0 - np_power(numpy, base, touched)
-    draw = rng.random(engagement.size)
-    forget = rng.random(engagement.size)
+    draw = uniforms(rng, engagement.size)
+    forget = uniforms(rng, engagement.size)
     for i in range(engagement.size):
         reached = broadcast[i] or visited[i] or attended[i]
         if engagement[i] == INACTIVE and (draw[i] < p[i] or reached):
@@ -272,8 +272,8 @@ def join(
     """Kernel of :func:`engage`. Only the willing aware whose engage draw succeeds can
     join this month, so only their exposure is computed (:func:`drive`)."""
     cost, rate, return_rate, base, slope = constants
-    draw = rng.random(engagement.size)
-    draw_return = rng.random(engagement.size)
+    draw = uniforms(rng, engagement.size)
+    draw_return = uniforms(rng, engagement.size)
     candidate = (engagement == AWARE) & willing & (draw < rate)
     e = drive(
         u,
@@ -391,7 +391,7 @@ def leave(
     """Kernel of :func:`drop_out`: who leaves and who burns out; the trust on leavers'
     ties is multiplied by ``keep``. Returns the capacity that left."""
     resident_rate, organisation_rate, fatigue_rate, burnout = constants
-    draw = rng.random(engagement.size)
+    draw = uniforms(rng, engagement.size)
     leaves = np.empty(engagement.size, np.int64)
     n_leave = 0
     for i in range(engagement.size):
