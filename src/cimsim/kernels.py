@@ -237,8 +237,9 @@ def _register_pcg64() -> bool:
 
 _NOWHERE = ctypes.c_char()
 PCG64_INLINE = _register_pcg64()
-"""Whether :func:`next_double` steps numpy's PCG64 itself (True wherever numpy keeps the
-state as a 128-bit integer, as on every 64-bit Linux, macOS and Windows build)."""
+"""Whether :func:`next_double` steps numpy's PCG64 itself: True where numpy keeps the state
+as a 128-bit integer (its Linux and macOS builds); a build whose compiler has no 128-bit
+integers (MSVC) keeps two halves, high first, and its draws go through numpy's function."""
 
 
 @intrinsic
