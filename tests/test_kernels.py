@@ -395,6 +395,24 @@ def test_ties_appended_in_place_equal_ties_made_at_once() -> None:
     assert (ties.u[-1], ties.v[-1], ties.trust[-1]) == (c, d, 0.5)
 
 
+def test_tie_ends_are_int32_and_keys_stay_int64() -> None:
+    """Tie ends take four bytes (every pass over the ties reads them) while they fit, also
+    after appends; the keys ``min * n + max`` exceed int32 and stay int64."""
+    from cimsim.population import Ties
+
+    org = np.array([True, False, True, False])
+    big = 3_000_000_000  # more nodes than int32 holds: the ends widen
+    for n_nodes, ends in [(4, np.int32), (120_000, np.int32), (big, np.int64)]:
+        ties = Ties.make(n_nodes, np.array([0, 1]), np.array([2, 3]), 0.5, org)
+        assert ties.u.dtype == ties.v.dtype == ends and ties.keys.dtype == np.int64
+        assert list(ties.keys) == [2, n_nodes + 3]
+        if n_nodes == 4:
+            ties.add(np.array([0]), np.array([3]), 0.5)
+            assert ties.u.dtype == ties.v.dtype == np.int32 and list(ties.v) == [2, 3, 3]
+    model = small_model("mechelen", seed=3).initiative.run(3)
+    assert model.ties.u.dtype == model.ties.v.dtype == np.int32
+
+
 def _month_by_mechanisms(state) -> None:
     """One month by the mechanisms' own functions, one after another (the schedule of the
     ``Initiative`` docstring), as the model ran before its steps were compiled."""
