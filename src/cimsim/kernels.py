@@ -211,11 +211,17 @@ _PCG64_SYMBOL = "cimsim_pcg64_next_double"
 """The name under which compiled code finds numpy's PCG64 ``next_double`` address."""
 
 
+_NOWHERE = ctypes.c_char()
+"""An address no bit generator's draw function has: the symbol's value when draws are not
+compiled in."""
+
+
 def _pcg64_words(bit_generator: np.random.PCG64) -> tuple[int, int]:
-    """The 128-bit state and increment as they lie in ``bit_generator``'s memory, read as
-    little-endian 128-bit integers (numpy's layout where the compiler has ``__uint128_t``)."""
-    state = ctypes.c_void_p.from_address(bit_generator.ctypes.state_address).value or 0
-    words = (ctypes.c_uint64 * 4).from_address(state)
+    """The 128-bit state and increment where :func:`next_double` reads them (through the
+    state pointer numpy's ``next_double`` is given), as little-endian 128-bit integers
+    (numpy's layout where the compiler has ``__uint128_t``)."""
+    holder = ctypes.c_void_p.from_address(bit_generator.ctypes.state.value).value or 0
+    words = (ctypes.c_uint64 * 4).from_address(holder)
     return words[0] | words[1] << 64, words[2] | words[3] << 64
 
 
@@ -235,7 +241,6 @@ def _register_pcg64() -> bool:
     return inline
 
 
-_NOWHERE = ctypes.c_char()
 PCG64_INLINE = _register_pcg64()
 """Whether :func:`next_double` steps numpy's PCG64 itself: True where numpy keeps the state
 as a 128-bit integer (its Linux and macOS builds); a build whose compiler has no 128-bit
@@ -312,7 +317,7 @@ def uniforms(rng, n: int) -> np.ndarray:
     """``rng.random(n)``, the same draws in the same order (:func:`uniform`)."""
     out = np.empty(n, np.float64)
     for i in range(n):
-        out[i] = next_double(rng.bit_generator)
+        out[i] = uniform(rng)
     return out
 
 
