@@ -199,6 +199,32 @@ def test_uniform_draws_what_numpy_draws(seed: int, bit_generator: type) -> None:
         assert str(rng.bit_generator.state) == str(want.bit_generator.state)
 
 
+@pytest.mark.parametrize("bit_generator", BIT_GENERATORS, ids=lambda c: c.__name__)
+def test_uniforms_of_every_length_around_the_lanes(bit_generator: type) -> None:
+    """``uniforms`` steps PCG64's states four side by side, then one by one for the rest:
+    every length (none, fewer than the lanes, whole blocks, blocks and a rest) draws
+    numpy's doubles and leaves numpy's state."""
+    from cimsim.kernels import _PCG64_LANES
+
+    for n in range(3 * _PCG64_LANES + 2):
+        rng, want = np.random.Generator(bit_generator(n)), np.random.Generator(bit_generator(n))
+        assert np.array_equal(uniforms(rng, n), want.random(n))
+        assert str(rng.bit_generator.state) == str(want.bit_generator.state)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 4, 8, 1000])
+def test_pcg64_jump_is_numpys_advance(steps: int) -> None:
+    """The multiplier and increment factor of a jump are PCG64's ``advance``."""
+    from cimsim.kernels import _pcg64_jump
+
+    multiplier, factor = _pcg64_jump(steps)
+    bits = np.random.PCG64(steps)
+    state = bits.state["state"]
+    bits.advance(steps)
+    jumped = (state["state"] * multiplier + state["inc"] * factor) % 2**128
+    assert bits.state["state"]["state"] == jumped
+
+
 def test_pcg64_state_layout_is_recognised() -> None:
     """The compiled-in PCG64 step reads the state where numpy keeps it; the layout check
     agrees with numpy's own account of the state, after any number of draws."""

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import NUMPY, constants, flatnonzero, masked_mean, np_dot, pairwise_sum
+from cimsim.kernels import (
+    NUMPY,
+    constants,
+    flatnonzero,
+    masked_mean,
+    mean_at,
+    np_dot,
+    pairwise_sum,
+)
 from cimsim.population import AWARE, CITIZEN, ENGAGED, SECTORS
 
 if TYPE_CHECKING:
@@ -61,10 +69,10 @@ REPORTERS = (
 
 
 @njit(cache=True)
-def agenda_alignment(position: np.ndarray, partners: np.ndarray) -> float:
-    """Alignment of the engaged partner organisations (those who sign up to the agenda):
-    1 - sd(position) / sd(uniform), floored at 0; 0 with fewer than two engaged."""
-    x = position[partners]
+def agenda_alignment(x: np.ndarray) -> float:
+    """Alignment of the engaged partner organisations (those who sign up to the agenda),
+    given their positions ``x``: 1 - sd(position) / sd(uniform), floored at 0; 0 with fewer
+    than two engaged."""
     if x.size < 2:
         return 0.0
     dev = x - pairwise_sum(x) / x.size
@@ -74,19 +82,17 @@ def agenda_alignment(position: np.ndarray, partners: np.ndarray) -> float:
 
 def communication(state: Initiative) -> float:
     """Share of ties between engaged stakeholders that carried a contact this month."""
-    return _communication(state.engaged_ties(), state.ties.active)
+    return _communication(flatnonzero(state.engaged_ties()), state.ties.active)
 
 
 @njit(cache=True)
-def _communication(engaged_tie, active):
-    """Kernel of :func:`communication`: the ties between engaged stakeholders, and how
-    many of them carried a contact."""
-    both = contacted = 0
-    for e in range(active.size):
-        if engaged_tie[e]:
-            both += 1
-            contacted += active[e]
-    return contacted / both if both else 0.0
+def _communication(engaged_idx, active):
+    """Kernel of :func:`communication`: how many of the ties between engaged stakeholders
+    (``engaged_idx``) carried a contact."""
+    contacted = 0
+    for e in engaged_idx:
+        contacted += active[e]
+    return contacted / engaged_idx.size if engaged_idx.size else 0.0
 
 
 def trust(state: Initiative) -> float:
@@ -138,8 +144,8 @@ def compute(state: Initiative, month: dict[str, float]) -> dict[str, float]:
         pop.reserve,
         ties.trust,
         ties.active,
-        state.engaged_ties(),
-        state.partner_ties(),
+        flatnonzero(state.engaged_ties()),
+        flatnonzero(state.partner_ties()),
         state.active_idx,
         state.need,
         state.progress,
@@ -177,8 +183,8 @@ def reporters(
     reserve,
     tie_trust,
     active,
-    engaged_tie,
-    partner_tie,
+    engaged_idx,
+    partner_idx,
     active_idx,
     need,
     progress,
@@ -218,7 +224,7 @@ def reporters(
         alignment * coverage,
         shared_measurement,
         mutually_reinforcing,
-        _communication(engaged_tie, active),
+        _communication(engaged_idx, active),
         backbone_support,
         _trust(tie_trust, active, active_idx),
         sector_means[0],
@@ -227,7 +233,7 @@ def reporters(
     out[8 + len(SECTORS) :] = (
         alignment,
         coverage,
-        masked_mean(tie_trust, partner_tie, initial_trust),
+        mean_at(tie_trust, partner_idx, initial_trust),
         sector_means[1],
         commit,
         urgency,
@@ -256,6 +262,8 @@ def _census(sector, engagement, burnt_out, attended, position):
     organisations; and their agenda alignment."""
     counts = np.zeros((4, len(SECTORS)), np.int64)
     sizes = np.zeros(len(SECTORS), np.int64)
+    partner_positions = np.empty(sector.size + 1)  # the engaged organisations', in order
+    n_partners = 0
     for i in range(sector.size):
         s = sector[i]
         sizes[s] += 1
@@ -263,6 +271,8 @@ def _census(sector, engagement, burnt_out, attended, position):
         counts[1, s] += engagement[i] >= AWARE
         counts[2, s] += burnt_out[i]
         counts[3, s] += attended[i]
+        partner_positions[n_partners] = position[i]
+        n_partners += engagement[i] == ENGAGED and s != CITIZEN
     present = sizes > 0
     shares = np.zeros((4, len(SECTORS)))
     for s in range(len(SECTORS)):
@@ -276,13 +286,12 @@ def _census(sector, engagement, burnt_out, attended, position):
         if s != CITIZEN:
             organisations += sizes[s]
             engaged_organisations += counts[0, s]
-    partners = (engagement == ENGAGED) & (sector != CITIZEN)
     return (
         shares[0],
         means,
         voice_inequality(shares[0][present]),
         engaged_organisations / max(organisations, 1),
-        agenda_alignment(position, partners),
+        agenda_alignment(partner_positions[:n_partners]),
     )
 
 
@@ -290,9 +299,17 @@ def _census(sector, engagement, burnt_out, attended, position):
 def _engaged_means(engagement, capacity, commitment, fatigue, reserve, initial_reserve):
     """The capacity of the engaged, their capacity-weighted mean commitment and fatigue,
     and everyone's mean reserve relative to the initial reserve (capped at 1)."""
-    weight = capacity * (engagement == ENGAGED)
-    total = pairwise_sum(weight)
-    commit = pairwise_sum(commitment * weight) / total if total > 0 else 0.0
-    tired = pairwise_sum(fatigue * weight) / total if total > 0 else 0.0
-    reserves = pairwise_sum(np.minimum(reserve / initial_reserve, 1.0)) / max(reserve.size, 1)
+    n = engagement.size
+    terms = np.empty((4, n))  # the arrays numpy would sum, made in one pass
+    for i in range(n):
+        w = capacity[i] * (engagement[i] == ENGAGED)
+        relative = reserve[i] / initial_reserve
+        terms[0, i] = w
+        terms[1, i] = commitment[i] * w
+        terms[2, i] = fatigue[i] * w
+        terms[3, i] = relative if relative < 1.0 or relative != relative else 1.0  # np.minimum
+    total = pairwise_sum(terms[0])
+    commit = pairwise_sum(terms[1]) / total if total > 0 else 0.0
+    tired = pairwise_sum(terms[2]) / total if total > 0 else 0.0
+    reserves = pairwise_sum(terms[3]) / max(n, 1)
     return total, commit, tired, reserves

@@ -32,7 +32,14 @@ from numba import njit
 
 from cimsim import indicators
 from cimsim.interventions import apply_interventions
-from cimsim.kernels import NUMPY, constants, generator_at, generator_handle, masked_mean
+from cimsim.kernels import (
+    NUMPY,
+    constants,
+    generator_at,
+    generator_handle,
+    masked_mean,
+    mean_at,
+)
 from cimsim.mechanisms import (
     activities,
     agenda,
@@ -48,7 +55,7 @@ from cimsim.population import (
     CITIZEN,
     ENGAGED,
     Population,
-    engaged_masks,
+    engaged_ties_of,
     neighbourhood_mean_of,
 )
 from cimsim.scenario import Scenario, load_scenario
@@ -478,7 +485,6 @@ def _work_and_learn(
     between engaged stakeholders and between engaged organisations (engagement does not
     change after step 7, so they hold for the rest of the month)."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
-    engaged_tie, partner_tie = engaged_masks(u, v, engagement, org)
     (
         gap_info,
         capacity_total,
@@ -499,6 +505,10 @@ def _work_and_learn(
     ) = state
     gap_floor, gap_base, win_pace, word_of_mouth, initial_trust, win_trust, initial_reserve = (
         constants
+    )
+    # the ties between the engaged and the engaged's trust, read before step 10's rewards
+    engaged_tie, partner_tie, engaged_idx, partner_idx, node_trust = engaged_ties_of(
+        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, engagement, org
     )
     # 8. activity allocation, using last month's gap information
     activities.choose_areas(
@@ -532,7 +542,7 @@ def _work_and_learn(
         activity_constants,
     )
     # 10. shared measurement and feedback
-    partner_trust = masked_mean(tie_trust, partner_tie, initial_trust) if measuring else 0.0
+    partner_trust = mean_at(tie_trust, partner_idx, initial_trust) if measuring else 0.0
     government_share = (
         measurement._government_engaged_share(sector, engagement) if measuring else 0.0
     )
@@ -550,15 +560,12 @@ def _work_and_learn(
     gap_info = measurement.gap_chance(shared, richness, matcher, gap_base)
     recent = measurement.recent_gains(np.append(previous_gains, gain))
     wins = measurement.visible_wins(recent, shared, win_pace, word_of_mouth)
-    # commitment reads the mean trust of the engaged only
-    node_trust = neighbourhood_mean_of(
-        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, engagement == ENGAGED
-    )
+    # commitment reads the mean trust of the engaged only (node_trust, above)
     recruitment.commit(
         engagement, node_trust, attended, fatigue, commitment, urgency, wins, commitment_constants
     )
     if wins > 0:
-        trust._reward(engaged_tie, u, v, area, tie_trust, win_trust * wins)
+        trust._reward(engaged_idx, u, v, area, tie_trust, win_trust * wins)
     # 11. resource flows and fatigue
     raised, paid = resources.flow(
         engagement,
@@ -590,8 +597,8 @@ def _work_and_learn(
         reserve,
         tie_trust,
         active,
-        engaged_tie,
-        partner_tie,
+        engaged_idx,
+        partner_idx,
         active_idx,
         need,
         progress,

@@ -239,16 +239,38 @@ def _append(
 
 
 @njit(cache=True)
-def engaged_masks(u, v, engagement, org):
-    """Masks of the ties whose both ends are engaged, and of those whose both ends are
-    engaged organisations, in one pass."""
-    engaged = np.empty(u.size, np.bool_)
-    partners = np.empty(u.size, np.bool_)
-    for e in range(u.size):
+def engaged_ties_of(u, v, counts_u, counts_v, tie_trust, degree, default, engagement, org):
+    """The ties once engagement is fixed for the month, in one pass: masks of the ties whose
+    both ends are engaged and of those whose both ends are engaged organisations, the same
+    ties' indices (in tie order), and each engaged stakeholder's mean trust over the ties
+    that count for it (:func:`neighbourhood_mean_of` of the engaged; ``default`` for the
+    others and for the engaged without ties)."""
+    n_ties = u.size
+    engaged_tie = np.empty(n_ties, np.bool_)
+    partner_tie = np.empty(n_ties, np.bool_)
+    engaged_idx = np.empty(n_ties + 1, np.int64)
+    partner_idx = np.empty(n_ties + 1, np.int64)
+    at_u = np.zeros(degree.size)
+    at_v = np.zeros(degree.size)
+    n_engaged = n_partner = 0
+    for e in range(n_ties):
         a, b = u[e], v[e]
-        engaged[e] = engagement[a] == ENGAGED and engagement[b] == ENGAGED
-        partners[e] = engaged[e] and org[a] and org[b]
-    return engaged, partners
+        engaged_a, engaged_b = engagement[a] == ENGAGED, engagement[b] == ENGAGED
+        both = engaged_a and engaged_b
+        partners = both and org[a] and org[b]
+        engaged_tie[e], partner_tie[e] = both, partners
+        engaged_idx[n_engaged] = e
+        n_engaged += both
+        partner_idx[n_partner] = e
+        n_partner += partners
+        if engaged_a or engaged_b:
+            at_u[a] += tie_trust[e] * counts_u[e]
+            at_v[b] += tie_trust[e] * counts_v[e]
+    mean = np.full(degree.size, default)
+    for i in range(degree.size):
+        if engagement[i] == ENGAGED and degree[i] > 0:
+            mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
+    return engaged_tie, partner_tie, engaged_idx[:n_engaged], partner_idx[:n_partner], mean
 
 
 @njit(cache=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import constants, flatnonzero, pairwise_sum, uniform, uniforms
+from cimsim.kernels import constants, flatnonzero, pairwise_sum, uniforms
 from cimsim.mechanisms import agenda
 from cimsim.mechanisms.agenda import align
 from cimsim.network import propensity_by_sector
@@ -332,15 +332,17 @@ def _convene(
                 )
             else:
                 chance = np.full(invited.size, min(rates[j], 1.0))
+            draw = uniforms(rng, invited.size)
             for m in range(invited.size):
-                if uniform(rng) < chance[m]:
+                if draw[m] < chance[m]:
                     members[k] = invited[m]
                     k += 1
         residents = resident_rows[resident_at[j] : resident_at[j + 1]]
         if workshops[j] > 0 and residents.size:
             chance_w = min(workshops[j], 1.0)
+            draw = uniforms(rng, residents.size)
             for m in range(residents.size):
-                if uniform(rng) < chance_w:
+                if draw[m] < chance_w:
                     i = residents[m]
                     engagement[i] = max(engagement[i], AWARE)
                     members[k] = i
@@ -522,8 +524,9 @@ def _introduce(
         chance = min(1.0, capacity[j] * residents_rate)
         lucky = np.empty(cits.size, np.int64)
         n_lucky = 0
+        draw = uniforms(rng, cits.size)
         for m in range(cits.size):
-            if uniform(rng) < chance:
+            if draw[m] < chance:
                 lucky[n_lucky] = cits[m]
                 n_lucky += 1
         partner = orgs[np.searchsorted(cdf, uniforms(rng, n_lucky), side="right")]

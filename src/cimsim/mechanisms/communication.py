@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import constants, uniform
+from cimsim.kernels import constants, uniforms
 from cimsim.population import CITIZEN
 
 if TYPE_CHECKING:
@@ -80,26 +80,25 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
     rate, face_to_face, written_weight, broadcast, door_to_door, broadcast_pull, visit_pull = (
         constants
     )
+    chance = uniforms(rng, u.size)  # one draw per tie, in tie order
     contacted = np.empty(u.size, np.int64)
     k = 0
     for e in range(u.size):
-        if uniform(rng) < rate * activity[engagement[u[e]]] * activity[engagement[v[e]]]:
+        if chance[e] < rate * activity[engagement[u[e]]] * activity[engagement[v[e]]]:
             contacted[k] = e
             k += 1
+    face = uniforms(rng, k)
     for j in range(k):
         active[contacted[j]] = True
-        weight[contacted[j]] = (
-            FACE_TO_FACE_WEIGHT if uniform(rng) < face_to_face else written_weight
-        )
+        weight[contacted[j]] = FACE_TO_FACE_WEIGHT if face[j] < face_to_face else written_weight
     n = engagement.size
-    reached = np.empty(n, np.bool_)
+    reached = uniforms(rng, n) < broadcast
     for i in range(n):
-        reached[i] = uniform(rng) < broadcast
         if reached[i]:
             exposure[i] += broadcast_pull
-    visited = np.empty(n, np.bool_)
+    visited = uniforms(rng, n) < door_to_door
     for i in range(n):
-        visited[i] = uniform(rng) < door_to_door and sector[i] == CITIZEN
+        visited[i] = visited[i] and sector[i] == CITIZEN
         if visited[i]:
             exposure[i] += visit_pull
     return reached, visited

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from cimsim.calibration import RecruitmentCal
-from cimsim.kernels import NUMPY, constants, masked_sum, np_power, pairwise_sum, uniforms
+from cimsim.kernels import NUMPY, constants, np_power, pairwise_sum, uniforms
 from cimsim.mechanisms import trust
 from cimsim.mechanisms.trust import _withdraw
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
@@ -78,16 +78,27 @@ def aware(
 ):
     """Kernel of :func:`become_aware`: each contact with an engaged person makes an
     inactive one aware with chance ``neighbour_awareness`` (``1 - (1 - a) ** contacts``,
-    numpy's power, as the model always had: ``numpy`` is :data:`cimsim.kernels.NUMPY`);
-    broadcasts, visits and meetings always do."""
-    touched = _engaged_contacts(idx, u, v, counts_u, counts_v, engagement == ENGAGED)
-    base = 1.0 - neighbour_awareness
-    p = 1.0 - np_power(numpy, base, touched)
-    draw = uniforms(rng, engagement.size)
-    forget = uniforms(rng, engagement.size)
-    for i in range(engagement.size):
+    numpy's power, as the model always had: ``numpy`` is :data:`cimsim.kernels.NUMPY`;
+    computed for those with contacts only, the others' chance being 0); broadcasts, visits
+    and meetings always do."""
+    touched = _engaged_contacts(idx, u, v, counts_u, counts_v, engagement)
+    n = engagement.size
+    heard = np.empty(n + 1, np.int64)  # who had a contact with an engaged person
+    m = 0
+    for i in range(n):
+        heard[m] = i
+        m += touched[i] > 0
+    chance = 1.0 - np_power(numpy, 1.0 - neighbour_awareness, touched[heard[:m]])
+    draw = uniforms(rng, n)
+    forget = uniforms(rng, n)
+    k = 0
+    for i in range(n):
+        p = 0.0
+        if k < m and heard[k] == i:
+            p = chance[k]
+            k += 1
         reached = broadcast[i] or visited[i] or attended[i]
-        if engagement[i] == INACTIVE and (draw[i] < p[i] or reached):
+        if engagement[i] == INACTIVE and (draw[i] < p or reached):
             engagement[i] = AWARE
         elif (
             engagement[i] == AWARE
@@ -100,15 +111,16 @@ def aware(
 
 
 @njit(cache=True)
-def _engaged_contacts(idx, u, v, counts_u, counts_v, engaged):
+def _engaged_contacts(idx, u, v, counts_u, counts_v, engagement):
     """Kernel of :func:`become_aware`: per node, this month's contacts with engaged people
-    along the ties that count for it (an organisation hears from its peers)."""
-    at_u = np.zeros(engaged.size)
-    at_v = np.zeros(engaged.size)
+    along the ties that count for it (an organisation hears from its peers); whole numbers,
+    so their order does not matter."""
+    touched = np.zeros(engagement.size)
     for e in idx:
-        at_u[u[e]] += engaged[v[e]] and counts_u[e]
-        at_v[v[e]] += engaged[u[e]] and counts_v[e]
-    return at_u + at_v
+        a, b = u[e], v[e]
+        touched[a] += engagement[b] == ENGAGED and counts_u[e]
+        touched[b] += engagement[a] == ENGAGED and counts_v[e]
+    return touched
 
 
 def exposure(state: Initiative) -> np.ndarray:
@@ -177,33 +189,51 @@ def drive(
     engaged champions tied to i (times trust, at most 1) plus their public visibility.
     """
     initial_champions, visibility_rate, meeting_pull, social_weight, scale, shift = constants
-    org = sector != CITIZEN
-    engaged = engagement == ENGAGED
     n = influence.size
-    champ_infl = influence * (champion & engaged)
-    visibility = visibility_rate * masked_sum(champ_infl, champion & engaged) / initial_champions
-    eng_u, eng_v, all_u, all_v = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
-    champ_u, champ_v = np.zeros(n), np.zeros(n)
+    # the wanted stakeholders, numbered 0..m-1: only their sums are kept (in join, the
+    # few whose engage draw succeeded), and every sum is accumulated tie by tie in tie
+    # order, as for all stakeholders
+    slot = np.full(n, -1, np.int64)
+    m = n_champions = 0
+    for i in range(n):
+        if wanted[i]:
+            slot[i] = m
+            m += 1
+        n_champions += champion[i] and engagement[i] == ENGAGED
+    champions_engaged = np.empty(n_champions)
+    k = 0
+    for i in range(n):
+        if champion[i] and engagement[i] == ENGAGED:
+            champions_engaged[k] = influence[i]
+            k += 1
+    visibility = visibility_rate * pairwise_sum(champions_engaged) / initial_champions
+    eng_u, eng_v, all_u, all_v = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
+    champ_u, champ_v = np.zeros(m), np.zeros(m)
     for e in range(u.size):
-        a, b, t = u[e], v[e], trust[e]
-        if not (wanted[a] or wanted[b]):
+        a, b = u[e], v[e]
+        at_a, at_b = slot[a], slot[b]
+        if at_a < 0 and at_b < 0:
             continue
-        # weight of the neighbour at the other end, seen from a and from b
-        w_a = (influence[b] if org[a] else 1.0) * counts_u[e]
-        w_b = (influence[a] if org[b] else 1.0) * counts_v[e]
-        eng_u[a] += w_a * engaged[b] * t
-        eng_v[b] += w_b * engaged[a] * t
-        all_u[a] += w_a
-        all_v[b] += w_b
-        champ_u[a] += champ_infl[b] * t * counts_u[e]
-        champ_v[b] += champ_infl[a] * t * counts_v[e]
+        t = trust[e]
+        engaged_a, engaged_b = engagement[a] == ENGAGED, engagement[b] == ENGAGED
+        if at_a >= 0:  # the neighbour b, seen from a
+            w_a = (influence[b] if sector[a] != CITIZEN else 1.0) * counts_u[e]
+            eng_u[at_a] += w_a * engaged_b * t
+            all_u[at_a] += w_a
+            champ_u[at_a] += influence[b] * (champion[b] and engaged_b) * t * counts_u[e]
+        if at_b >= 0:  # the neighbour a, seen from b
+            w_b = (influence[a] if sector[b] != CITIZEN else 1.0) * counts_v[e]
+            eng_v[at_b] += w_b * engaged_a * t
+            all_v[at_b] += w_b
+            champ_v[at_b] += influence[a] * (champion[a] and engaged_a) * t * counts_v[e]
     e_i = np.full(n, np.nan)
     for i in range(n):
-        if not wanted[i]:
+        j = slot[i]
+        if j < 0:
             continue
-        total = all_u[i] + all_v[i]
-        social = (eng_u[i] + eng_v[i]) / max(total, 1e-12) if total > 0 else 0.0
-        champions = min(champ_u[i] + champ_v[i], 1.0) + visibility
+        total = all_u[j] + all_v[j]
+        social = (eng_u[j] + eng_v[j]) / max(total, 1e-12) if total > 0 else 0.0
+        champions = min(champ_u[j] + champ_v[j], 1.0) + visibility
         direct = direct_exposure[i] + meeting_pull * attended[i]
         e_i[i] = scale * (social_weight * social + champions + direct) + shift
     return e_i
@@ -274,7 +304,9 @@ def join(
     cost, rate, return_rate, base, slope = constants
     draw = uniforms(rng, engagement.size)
     draw_return = uniforms(rng, engagement.size)
-    candidate = (engagement == AWARE) & willing & (draw < rate)
+    candidate = np.empty(engagement.size, np.bool_)
+    for i in range(engagement.size):
+        candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
     e = drive(
         u,
         v,

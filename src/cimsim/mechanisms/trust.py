@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from cimsim.kernels import constants
+from cimsim.kernels import constants, flatnonzero
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -63,14 +63,15 @@ def reward_small_wins(state: Initiative, visible_wins: float) -> None:
     if visible_wins <= 0:
         return
     gain = s.trust_gain * state.cal.trust.win_trust * visible_wins
-    _reward(state.engaged_ties(), ties.u, ties.v, pop.area, ties.trust, gain)
+    _reward(flatnonzero(state.engaged_ties()), ties.u, ties.v, pop.area, ties.trust, gain)
 
 
 @njit(cache=True)
-def _reward(engaged_tie, u, v, area, trust, gain):
-    """Kernel of :func:`reward_small_wins`."""
-    for e in range(u.size):
-        if engaged_tie[e] and area[u[e]] == area[v[e]]:
+def _reward(engaged_idx, u, v, area, trust, gain):
+    """Kernel of :func:`reward_small_wins` (``engaged_idx``: the ties between engaged
+    stakeholders)."""
+    for e in engaged_idx:
+        if area[u[e]] == area[v[e]]:
             trust[e] = trust[e] + gain * (1.0 - trust[e])
 
 
