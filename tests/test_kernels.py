@@ -421,6 +421,117 @@ def test_ties_appended_in_place_equal_ties_made_at_once() -> None:
     assert (ties.u[-1], ties.v[-1], ties.trust[-1]) == (c, d, 0.5)
 
 
+def _grown_ties(seed: int):
+    """Ties made at once, then grown by appends (as brokering grows them every month)."""
+    from cimsim.population import Ties
+
+    rng = np.random.default_rng(seed)
+    n = 80
+    org = rng.random(n) < 0.3
+    first = np.unique(np.sort(rng.integers(0, n, (2, 160)), axis=0), axis=1)
+    first = first[:, first[0] < first[1]]
+    ties = Ties.make(n, first[0], first[1], 0.5, org)
+    for _ in range(6):
+        ties.add(rng.integers(0, n, 25), rng.integers(0, n, 25), 0.5)
+    ties.trust[:] = rng.random(len(ties))
+    return ties, rng
+
+
+def _index_of_first(ties, k: int):
+    """A tie index made when only the first ``k`` ties existed (the rest appended since)."""
+    from cimsim.population import TieIndex, _by_end
+
+    return TieIndex(*_by_end(ties.u[:k], ties.n_nodes), *_by_end(ties.v[:k], ties.n_nodes))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tie_index_lists_each_stakeholders_ties_in_tie_order(seed: int) -> None:
+    ties, _ = _grown_ties(seed)
+    index = ties.index()
+    assert index.u_ties.size == len(ties)  # made after the appends: covers them all
+    for i in range(ties.n_nodes):
+        mine_u = index.u_ties[index.u_start[i] : index.u_start[i + 1]]
+        mine_v = index.v_ties[index.v_start[i] : index.v_start[i + 1]]
+        assert np.array_equal(mine_u, np.flatnonzero(ties.u == i))
+        assert np.array_equal(mine_v, np.flatnonzero(ties.v == i))
+
+
+def test_tie_index_is_kept_for_a_few_appended_ties_and_remade_for_many() -> None:
+    ties, rng = _grown_ties(3)
+    index = ties.index()
+    assert ties.index() is index
+    ties.add(rng.integers(0, 80, 10), rng.integers(0, 80, 10), 0.5)
+    assert ties.index() is index  # the new ties are read after the indexed ones
+    absent = [k for k in range(80 * 80) if k // 80 < k % 80 and k not in set(ties.keys)]
+    many = np.array(absent[:1100])
+    ties.add(many // 80, many % 80, 0.5)
+    fresh = ties.index()
+    assert fresh is not index and fresh.u_ties.size == len(ties)
+    ties.u = ties.u.copy()  # ends replaced from outside: made again
+    assert ties.index() is not fresh
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kernels_read_the_same_ties_through_any_tie_index(seed: int) -> None:
+    """Reading each stakeholder's own ties through an index, then the ties appended since,
+    gives what one pass over all ties in tie order gives (an index of no ties is that
+    pass), bit for bit: neighbourhood means, drive, meetings, withdrawal, engaged ties."""
+    from cimsim.mechanisms import recruitment, trust
+    from cimsim.population import (
+        CITIZEN,
+        engaged_ties_of,
+        neighbourhood_mean_at,
+        neighbourhood_mean_of,
+    )
+
+    ties, rng = _grown_ties(seed)
+    n, m = ties.n_nodes, len(ties)
+    engagement = rng.integers(0, 3, n).astype(np.int8)
+    sector = np.where(ties.org, 0, CITIZEN).astype(np.int8)
+    influence, champion = rng.random(n), rng.random(n) < 0.2
+    wanted = rng.random(n) < 0.3
+    rows = np.flatnonzero(wanted)
+    indices = [_index_of_first(ties, k) for k in (0, m // 2, m)]
+    constants = (3.0, 0.1, 0.2, 0.5, 1.0, 0.0)
+    ends = (ties.u, ties.v, ties.counts_u, ties.counts_v, ties.trust)
+    results = []
+    for index in indices:
+        got = [neighbourhood_mean_at(rows, *ends, ties.degree, 0.4, index)]
+        people = (sector, influence, engagement, champion, np.zeros(n), np.zeros(n, np.bool_))
+        got.append(recruitment.drive(*ends, *people, constants, wanted, index))
+        trust_after = ties.trust.copy()
+        trust._withdraw(rows, n, ties.u, ties.v, trust_after, 0.7, index)
+        got.append(trust_after)
+        active, mediated, weight = np.zeros(m, np.bool_), np.zeros(m, np.bool_), np.zeros(m)
+        meeting = (rows, rows % 3, n, active, mediated, weight, True, index)
+        backbone._contact_in_meetings(ties.u, ties.v, *meeting)
+        got += [active, mediated, weight]
+        got += list(engaged_ties_of(*ends, ties.degree, 0.4, engagement, ties.org, index))
+        results.append(got)
+    for got in results[1:]:
+        for a, b in zip(results[0], got, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
+    first = results[0]
+    assert np.array_equal(
+        first[0][rows], neighbourhood_mean_of(*ends, ties.degree, 0.4, wanted)[rows]
+    )
+    left = np.zeros(n, np.bool_)
+    left[rows] = True
+    either = left[ties.u] | left[ties.v]
+    assert np.array_equal(first[2], np.where(either, ties.trust * 0.7, ties.trust))  # once
+    group = np.full(n, -1)
+    group[rows] = rows % 3
+    inside = (group[ties.u] >= 0) & (group[ties.u] == group[ties.v])
+    assert np.array_equal(first[3], inside) and np.array_equal(first[4], inside)
+    engaged = engagement == ENGAGED
+    assert np.array_equal(first[6], ties.between(engaged))
+    assert np.array_equal(first[7], ties.between(engaged, ties.org))
+    assert np.array_equal(first[8], np.flatnonzero(first[6]))
+    assert np.array_equal(
+        first[10][engaged], neighbourhood_mean_of(*ends, ties.degree, 0.4, engaged)[engaged]
+    )
+
+
 def test_tie_ends_are_int32_and_keys_stay_int64() -> None:
     """Tie ends take four bytes (every pass over the ties reads them) while they fit, also
     after appends; the keys ``min * n + max`` exceed int32 and stay int64."""

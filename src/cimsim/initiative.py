@@ -51,12 +51,9 @@ from cimsim.mechanisms import (
     trust,
 )
 from cimsim.population import (
-    AWARE,
-    CITIZEN,
     ENGAGED,
     Population,
     engaged_ties_of,
-    neighbourhood_mean_of,
 )
 from cimsim.scenario import Scenario, load_scenario
 
@@ -258,6 +255,7 @@ class Initiative:
             float(self.settings.initial_trust),
             agenda.params(self),
             trust.params(self),
+            ties.index(),
         )
         for unit, n in zip(units, attendees[:-1].tolist(), strict=True):  # [-1]: partners
             unit.meetings_held += n
@@ -298,6 +296,7 @@ class Initiative:
             recruitment.engage_params(self),
             recruitment.dropout_params(rec),
             *backbone.brokering(self, [unit.brokerage() for unit in self.backbones]),
+            ties.index(),
         )
         self.dropped = dropped
         backbone.add_introduced(self, self.backbones, a, b, bounds)
@@ -385,6 +384,7 @@ class Initiative:
             measurement.params(cal.measurement),
             recruitment.commitment_params(cal.recruitment),
             resources.params(cal.resources),
+            ties.index(),
         )
         self.gains.append(gain)
         self.latest = dict(zip(indicators.REPORTERS, values.tolist(), strict=True))
@@ -477,6 +477,7 @@ def _work_and_learn(
     measurement_constants,
     commitment_constants,
     resource_constants,
+    index,
 ):
     """Kernel of :meth:`Initiative.work_and_learn`: steps 8-12, each mechanism's kernel in
     schedule order. ``state`` holds the month's scalars (see the caller). Returns the
@@ -508,7 +509,7 @@ def _work_and_learn(
     )
     # the ties between the engaged and the engaged's trust, read before step 10's rewards
     engaged_tie, partner_tie, engaged_idx, partner_idx, node_trust = engaged_ties_of(
-        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, engagement, org
+        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, engagement, org, index
     )
     # 8. activity allocation, using last month's gap information
     activities.choose_areas(
@@ -653,6 +654,7 @@ def _talk(
     initial_trust,
     agenda_constants,
     trust_constants,
+    index,
 ):
     """Kernel of :meth:`Initiative.talk`: steps 2-5, each mechanism's kernel in schedule
     order. The conveners' jobs come in rounds (``bounds``); the last round is the
@@ -664,14 +666,7 @@ def _talk(
     reached, visited = communication.contact(
         rng, u, v, engagement, sector, activity, channels, active, weight, exposure
     )
-    # 3. meetings; trust does not change while they are held, and only those who can
-    # attend (the meeting pool, and residents where there are workshops) read it
-    can_attend = ((sector != CITIZEN) & (engagement >= AWARE)) | (engagement == ENGAGED)
-    if np.any(workshops > 0):
-        can_attend |= sector == CITIZEN
-    node_trust = neighbourhood_mean_of(
-        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, can_attend
-    )
+    # 3. meetings (trust does not change while they are held; the attendees read theirs)
     attendees = np.zeros(rates.size, np.int64)
     last = bounds.size - 2
     for r in range(bounds.size - 1):
@@ -690,7 +685,6 @@ def _talk(
             represents,
             attended,
             position,
-            node_trust,
             u,
             v,
             active,
@@ -698,6 +692,12 @@ def _talk(
             weight,
             meeting_size,
             agenda_constants,
+            counts_u,
+            counts_v,
+            tie_trust,
+            degree,
+            initial_trust,
+            index,
         )
     # 4. common agenda on the contacted ties
     idx, agreed = agenda.exchange(
@@ -743,6 +743,7 @@ def _join_and_leave(
     sector_weight,
     broker_rate,
     residents_rate,
+    index,
 ):
     """Kernel of :meth:`Initiative.join_and_leave`: steps 6-7, each mechanism's kernel in
     schedule order. Returns the capacity that dropped out and the brokered pairs (both
@@ -785,6 +786,7 @@ def _join_and_leave(
         commitment,
         exposure_constants,
         engage_constants,
+        index,
     )
     dropped = recruitment.leave(
         rng,
@@ -801,6 +803,7 @@ def _join_and_leave(
         tie_trust,
         keep,
         dropout_constants,
+        index,
     )
     # 7. the backbone brokers new cross-sector ties (who, not yet the ties)
     a, b, bounds = backbone.introduce(

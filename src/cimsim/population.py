@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from cimsim import kernels  # noqa: F401  (first: its cache locator, before any kernel)
 from cimsim.calibration import PopulationCal
+from cimsim.kernels import flatnonzero
 from cimsim.network import generate_ties
 from cimsim.scenario import Scenario
 
@@ -34,6 +36,32 @@ def sector_influence(cal: PopulationCal) -> np.ndarray:
             cal.influence_civil_society,
         ]
     )
+
+
+class TieIndex(NamedTuple):
+    """Each stakeholder's ties by the end it is at, in tie order (:meth:`Ties.index`)."""
+
+    u_start: np.ndarray
+    u_ties: np.ndarray
+    v_start: np.ndarray
+    v_ties: np.ndarray
+
+
+@njit(cache=True)
+def _by_end(ends, n_nodes):
+    """Kernel of :meth:`Ties.index`: the ties grouped by their end in ``ends`` (a counting
+    sort, so each node's ties stay in tie order), and where each node's group starts."""
+    start = np.zeros(n_nodes + 1, np.int64)
+    for e in range(ends.size):
+        start[ends[e] + 1] += 1
+    for i in range(n_nodes):
+        start[i + 1] += start[i]
+    fill = start[:-1].copy()
+    ties = np.empty(ends.size, np.int64)
+    for e in range(ends.size):
+        ties[fill[ends[e]]] = e
+        fill[ends[e]] += 1
+    return start, ties
 
 
 @dataclass
@@ -62,6 +90,8 @@ class Ties:
     """Per column, the array it is a prefix view of, with room for ties still to come."""
     _views: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     """Per column, the prefix view last set (a column replaced from outside is not it)."""
+    _index: tuple | None = field(default=None, repr=False)
+    """The ends ``u`` and ``v`` :meth:`index` was made for, and the index."""
 
     _COLUMNS = ("u", "v", "trust", "active", "weight", "mediated", "counts_u", "counts_v")
 
@@ -104,6 +134,25 @@ class Ties:
             self.u, self.v, self.counts_u, self.counts_v, tie_value, self.degree, default, everyone
         )
 
+    def index(self) -> TieIndex:
+        """Each stakeholder's ties, in tie order, by the end it is at: ``u_ties[u_start[i]:
+        u_start[i + 1]]`` are the ties with ``u == i``, and the same for ``v``. It covers the
+        first ``u_ties.size`` ties; ties appended since are read from the tie table (kernels
+        scan them after the indexed ones, so each stakeholder's ties still come in tie
+        order). Made when first asked for, and again when the appended ties reach an eighth
+        of the indexed ones (at least 1,024) or the ends were replaced."""
+        held = self._index
+        if held is not None and held[0] is self.u and held[1] is self.v:
+            index = held[2]
+            if self.u.size - index.u_ties.size < max(1024, index.u_ties.size // 8):
+                return index
+        ids = np.int32 if self.u.size <= np.iinfo(np.int32).max else np.int64
+        u_start, u_ties = _by_end(self.u, self.n_nodes)
+        v_start, v_ties = _by_end(self.v, self.n_nodes)
+        index = TieIndex(u_start, u_ties.astype(ids), v_start, v_ties.astype(ids))
+        self._index = (self.u, self.v, index)
+        return index
+
     def between(self, mask: np.ndarray, also: np.ndarray | None = None) -> np.ndarray:
         """Mask of ties whose both ends are in ``mask`` (and in ``also``, if given)."""
         return _between(self.u, self.v, mask if also is None else mask & also)
@@ -142,10 +191,14 @@ class Ties:
             self.keys, self._deg = _append(
                 key, self.n_nodes, self.org, trust, self.keys, self.degree, m, *buffers
             )
+            held = self._index
+            indexed = held is not None and held[0] is self.u and held[1] is self.v
             for name, buffer in zip(self._COLUMNS, buffers, strict=True):
                 self._views[name] = buffer[:size]
                 setattr(self, name, self._views[name])
             self._deg_size = size
+            if indexed:  # the indexed ties are unchanged: the new ones are read after them
+                self._index = (self.u, self.v, held[2])
         return added
 
     def _reserve(self, size: int) -> None:
@@ -239,38 +292,46 @@ def _append(
 
 
 @njit(cache=True)
-def engaged_ties_of(u, v, counts_u, counts_v, tie_trust, degree, default, engagement, org):
-    """The ties once engagement is fixed for the month, in one pass: masks of the ties whose
-    both ends are engaged and of those whose both ends are engaged organisations, the same
-    ties' indices (in tie order), and each engaged stakeholder's mean trust over the ties
-    that count for it (:func:`neighbourhood_mean_of` of the engaged; ``default`` for the
-    others and for the engaged without ties)."""
-    n_ties = u.size
-    engaged_tie = np.empty(n_ties, np.bool_)
-    partner_tie = np.empty(n_ties, np.bool_)
-    engaged_idx = np.empty(n_ties + 1, np.int64)
-    partner_idx = np.empty(n_ties + 1, np.int64)
-    at_u = np.zeros(degree.size)
-    at_v = np.zeros(degree.size)
-    n_engaged = n_partner = 0
-    for e in range(n_ties):
+def engaged_ties_of(u, v, counts_u, counts_v, tie_trust, degree, default, engagement, org, index):
+    """The ties once engagement is fixed for the month, read from the engaged's own ties
+    (``index``, a :class:`TieIndex`; ties appended since are scanned): masks of the ties
+    whose both ends are engaged and of those whose both ends are engaged organisations,
+    the same ties' indices (in tie order), and each engaged stakeholder's mean trust over
+    the ties that count for it (:func:`neighbourhood_mean_of` of the engaged: the same sums
+    in the same order; ``default`` for the others and for the engaged without ties)."""
+    n = engagement.size
+    engaged = np.empty(n, np.bool_)
+    for i in range(n):
+        engaged[i] = engagement[i] == ENGAGED
+    engaged_tie = np.zeros(u.size, np.bool_)
+    partner_tie = np.zeros(u.size, np.bool_)
+    at_u = np.zeros(n)
+    at_v = np.zeros(n)
+    for i in range(n):
+        if not engaged[i]:
+            continue
+        for k in range(index.u_start[i], index.u_start[i + 1]):
+            e = index.u_ties[k]
+            at_u[i] += tie_trust[e] * counts_u[e]
+            if engaged[v[e]]:  # marked at its u end
+                engaged_tie[e] = True
+                partner_tie[e] = org[i] and org[v[e]]
+        for k in range(index.v_start[i], index.v_start[i + 1]):
+            e = index.v_ties[k]
+            at_v[i] += tie_trust[e] * counts_v[e]
+    for e in range(index.u_ties.size, u.size):  # appended since the index was made
         a, b = u[e], v[e]
-        engaged_a, engaged_b = engagement[a] == ENGAGED, engagement[b] == ENGAGED
-        both = engaged_a and engaged_b
-        partners = both and org[a] and org[b]
-        engaged_tie[e], partner_tie[e] = both, partners
-        engaged_idx[n_engaged] = e
-        n_engaged += both
-        partner_idx[n_partner] = e
-        n_partner += partners
-        if engaged_a or engaged_b:
+        if engaged[a]:
             at_u[a] += tie_trust[e] * counts_u[e]
+        if engaged[b]:
             at_v[b] += tie_trust[e] * counts_v[e]
-    mean = np.full(degree.size, default)
-    for i in range(degree.size):
-        if engagement[i] == ENGAGED and degree[i] > 0:
+        engaged_tie[e] = engaged[a] and engaged[b]
+        partner_tie[e] = engaged_tie[e] and org[a] and org[b]
+    mean = np.full(n, default)
+    for i in range(n):
+        if engaged[i] and degree[i] > 0:
             mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
-    return engaged_tie, partner_tie, engaged_idx[:n_engaged], partner_idx[:n_partner], mean
+    return engaged_tie, partner_tie, flatnonzero(engaged_tie), flatnonzero(partner_tie), mean
 
 
 @njit(cache=True)
@@ -296,6 +357,38 @@ def neighbourhood_mean_of(u, v, counts_u, counts_v, tie_value, degree, default, 
     for i in range(degree.size):
         if wanted[i] and degree[i] > 0:
             mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
+    return mean
+
+
+@njit(cache=True)
+def neighbourhood_mean_at(rows, u, v, counts_u, counts_v, tie_value, degree, default, index):
+    """:func:`neighbourhood_mean_of` for the stakeholders ``rows`` only, through their own
+    ties (``index``, a :class:`TieIndex`; ties appended after it are scanned): the same sums
+    in the same order. Returns a value per stakeholder, ``default`` for the others."""
+    slot = np.full(degree.size, -1, np.int64)
+    for k in range(rows.size):
+        slot[rows[k]] = k
+    at_u = np.zeros(rows.size)
+    at_v = np.zeros(rows.size)
+    for k in range(rows.size):
+        i = rows[k]
+        for j in range(index.u_start[i], index.u_start[i + 1]):
+            e = index.u_ties[j]
+            at_u[k] += tie_value[e] * counts_u[e]
+        for j in range(index.v_start[i], index.v_start[i + 1]):
+            e = index.v_ties[j]
+            at_v[k] += tie_value[e] * counts_v[e]
+    for e in range(index.u_ties.size, u.size):  # appended since the index was made
+        k_u, k_v = slot[u[e]], slot[v[e]]
+        if k_u >= 0:
+            at_u[k_u] += tie_value[e] * counts_u[e]
+        if k_v >= 0:
+            at_v[k_v] += tie_value[e] * counts_v[e]
+    mean = np.full(degree.size, default)
+    for k in range(rows.size):
+        i = rows[k]
+        if degree[i] > 0:
+            mean[i] = (at_u[slot[i]] + at_v[slot[i]]) / max(degree[i], 1.0)
     return mean
 
 

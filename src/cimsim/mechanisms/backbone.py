@@ -27,7 +27,7 @@ from cimsim.kernels import constants, flatnonzero, pairwise_sum, uniforms
 from cimsim.mechanisms import agenda
 from cimsim.mechanisms.agenda import align
 from cimsim.network import propensity_by_sector
-from cimsim.population import AWARE, CITIZEN, ENGAGED, GOVERNMENT
+from cimsim.population import AWARE, CITIZEN, ENGAGED, GOVERNMENT, neighbourhood_mean_at
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -137,6 +137,7 @@ def meet(state: Initiative, members: np.ndarray, group: np.ndarray, facilitated:
         pop.position,
         state.node_trust(),
         agenda.params(state),
+        ties.index(),
     )
 
 
@@ -154,13 +155,17 @@ def hold(
     position,
     node_trust,
     constants,
+    index,
 ):
     """Kernel of :func:`meet`: attendance, face-to-face contact on the ties inside each
-    meeting, and the attendees' move toward their meeting's mean position."""
+    meeting, and the attendees' move toward their meeting's mean position (``node_trust``
+    is read for the attendees only; ``index``: :meth:`cimsim.population.Ties.index`)."""
     confidence, base, widening, rate = constants
     for i in members:
         attended[i] = True
-    _contact_in_meetings(u, v, members, group, attended.size, active, mediated, weight, facilitated)
+    _contact_in_meetings(
+        u, v, members, group, attended.size, active, mediated, weight, facilitated, index
+    )
     if members.size:
         align(
             members,
@@ -176,19 +181,32 @@ def hold(
 
 
 @njit(cache=True)
-def _contact_in_meetings(u, v, members, group, n, active, mediated, weight, facilitated):
+def _contact_in_meetings(u, v, members, group, n, active, mediated, weight, facilitated, index):
     """Kernel of :func:`meet`: every tie between two attendees of one meeting is contacted
-    face to face (and mediated when the meeting is facilitated)."""
+    face to face (and mediated when the meeting is facilitated). Each such tie is found at
+    its ``u`` end among the attendees' own ties (``index``; ties appended since are
+    scanned)."""
     gid = np.full(n, -1, np.int64)
     for k in range(members.size):
         gid[members[k]] = group[k]
-    for e in range(u.size):
+    for i in members:
+        for k in range(index.u_start[i], index.u_start[i + 1]):
+            e = index.u_ties[k]
+            if gid[v[e]] == gid[i]:
+                _meet_on(e, active, mediated, weight, facilitated)
+    for e in range(index.u_ties.size, u.size):
         g = gid[u[e]]
         if g >= 0 and g == gid[v[e]]:
-            active[e] = True
-            if facilitated:
-                mediated[e] = True
-            weight[e] = 1.0
+            _meet_on(e, active, mediated, weight, facilitated)
+
+
+@njit(cache=True)
+def _meet_on(e, active, mediated, weight, facilitated):
+    """Tie ``e`` carries a face-to-face contact this month (mediated if facilitated)."""
+    active[e] = True
+    if facilitated:
+        mediated[e] = True
+    weight[e] = 1.0
 
 
 def convene_jobs(state: Initiative, jobs: list[Job], facilitated: bool = True) -> list[int]:
@@ -212,7 +230,6 @@ def convene_jobs(state: Initiative, jobs: list[Job], facilitated: bool = True) -
         pop.represents,
         pop.attended,
         pop.position,
-        state.node_trust(),
         ties.u,
         ties.v,
         ties.active,
@@ -220,6 +237,12 @@ def convene_jobs(state: Initiative, jobs: list[Job], facilitated: bool = True) -
         ties.weight,
         state.cal.backbone.meeting_size,
         agenda.params(state),
+        ties.counts_u,
+        ties.counts_v,
+        ties.trust,
+        ties.degree,
+        float(state.settings.initial_trust),
+        ties.index(),
     ).tolist()
 
 
@@ -249,7 +272,6 @@ def convene_round(
     represents,
     attended,
     position,
-    node_trust,
     u,
     v,
     active,
@@ -257,9 +279,17 @@ def convene_round(
     weight,
     meeting_size,
     meeting_constants,
+    counts_u,
+    counts_v,
+    tie_trust,
+    degree,
+    initial_trust,
+    index,
 ):
     """Kernel of :func:`convene_jobs`: the invitations (no draws when nobody is invited),
-    then the meetings. Returns each convener's number of attendees."""
+    then the meetings, where the attendees' mean trust (:meth:`Initiative.node_trust`,
+    read for them only, through ``index``: :meth:`cimsim.population.Ties.index`) sets how
+    far they move. Returns each convener's number of attendees."""
     if not np.any((rates > 0) | (workshops > 0)):
         return np.zeros(rates.size, np.int64)  # nobody is invited: no draws
     members, groups, attendees = _convene(
@@ -276,6 +306,9 @@ def convene_round(
         meeting_size,
     )
     if members.size:
+        node_trust = neighbourhood_mean_at(
+            members, u, v, counts_u, counts_v, tie_trust, degree, initial_trust, index
+        )
         hold(
             members,
             groups,
@@ -289,6 +322,7 @@ def convene_round(
             position,
             node_trust,
             meeting_constants,
+            index,
         )
     return attendees
 

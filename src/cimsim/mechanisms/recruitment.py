@@ -140,6 +140,7 @@ def exposure(state: Initiative) -> np.ndarray:
         pop.attended,
         exposure_params(state),
         np.ones(len(pop), np.bool_),
+        ties.index(),
     )
 
 
@@ -163,6 +164,20 @@ def exposure_params(state: Initiative) -> tuple[float, ...]:
 
 
 @njit(cache=True)
+def _add_neighbour(sums, j, i, other, counts, t, people):
+    """Add what a neighbour ``other`` brings stakeholder ``i`` (row ``j`` of ``sums``) over
+    one tie (trust ``t``; ``counts``: whether it counts for ``i``): its engaged pull (weight
+    times trust), its weight (its influence, for an organisation, else 1) and its champion's
+    pull. ``people``: sector, influence, engagement and champion of every stakeholder."""
+    sector, influence, engagement, champion = people
+    w = (influence[other] if sector[i] != CITIZEN else 1.0) * counts
+    engaged = engagement[other] == ENGAGED
+    sums[0, j] += w * engaged * t
+    sums[1, j] += w
+    sums[2, j] += influence[other] * (champion[other] and engaged) * t * counts
+
+
+@njit(cache=True)
 def drive(
     u,
     v,
@@ -177,10 +192,12 @@ def drive(
     attended,
     constants,
     wanted,
+    index,
 ):
     """Kernel of :func:`exposure`: ``scale * drive + shift``, with ``drive`` the social
     share S_i, the champions' pull C_i and the direct exposure X_i, for the stakeholders
-    ``wanted`` (the others get NaN: the ties between two of them are skipped).
+    ``wanted`` (the others get NaN), summed over their own ties (``index``, a
+    :class:`cimsim.population.TieIndex`) in tie order.
 
     S_i is the trust-weighted engaged share among the ties that count for i. A citizen
     counts every neighbour alike; an organisation weighs its peer organisations by their
@@ -190,9 +207,8 @@ def drive(
     """
     initial_champions, visibility_rate, meeting_pull, social_weight, scale, shift = constants
     n = influence.size
-    # the wanted stakeholders, numbered 0..m-1: only their sums are kept (in join, the
-    # few whose engage draw succeeded), and every sum is accumulated tie by tie in tie
-    # order, as for all stakeholders
+    # the wanted stakeholders, numbered 0..m-1 (in join, the few whose engage draw
+    # succeeded): only their ties are read
     slot = np.full(n, -1, np.int64)
     m = n_champions = 0
     for i in range(n):
@@ -207,33 +223,35 @@ def drive(
             champions_engaged[k] = influence[i]
             k += 1
     visibility = visibility_rate * pairwise_sum(champions_engaged) / initial_champions
-    eng_u, eng_v, all_u, all_v = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
-    champ_u, champ_v = np.zeros(m), np.zeros(m)
-    for e in range(u.size):
+    rows = np.empty(m, np.int64)
+    for i in range(n):
+        if slot[i] >= 0:
+            rows[slot[i]] = i
+    people = (sector, influence, engagement, champion)
+    # per wanted stakeholder, at its u ends and at its v ends: engaged pull, weight, champions
+    at_u, at_v = np.zeros((3, m)), np.zeros((3, m))
+    for j in range(m):  # each one's ties through the index, at its u end, then its v end
+        i = rows[j]
+        for k in range(index.u_start[i], index.u_start[i + 1]):
+            e = index.u_ties[k]
+            _add_neighbour(at_u, j, i, v[e], counts_u[e], trust[e], people)
+        for k in range(index.v_start[i], index.v_start[i + 1]):
+            e = index.v_ties[k]
+            _add_neighbour(at_v, j, i, u[e], counts_v[e], trust[e], people)
+    for e in range(index.u_ties.size, u.size):  # ties appended since the index was made
         a, b = u[e], v[e]
-        at_a, at_b = slot[a], slot[b]
-        if at_a < 0 and at_b < 0:
-            continue
-        t = trust[e]
-        engaged_a, engaged_b = engagement[a] == ENGAGED, engagement[b] == ENGAGED
-        if at_a >= 0:  # the neighbour b, seen from a
-            w_a = (influence[b] if sector[a] != CITIZEN else 1.0) * counts_u[e]
-            eng_u[at_a] += w_a * engaged_b * t
-            all_u[at_a] += w_a
-            champ_u[at_a] += influence[b] * (champion[b] and engaged_b) * t * counts_u[e]
-        if at_b >= 0:  # the neighbour a, seen from b
-            w_b = (influence[a] if sector[b] != CITIZEN else 1.0) * counts_v[e]
-            eng_v[at_b] += w_b * engaged_a * t
-            all_v[at_b] += w_b
-            champ_v[at_b] += influence[a] * (champion[a] and engaged_a) * t * counts_v[e]
+        if slot[a] >= 0:
+            _add_neighbour(at_u, slot[a], a, b, counts_u[e], trust[e], people)
+        if slot[b] >= 0:
+            _add_neighbour(at_v, slot[b], b, a, counts_v[e], trust[e], people)
     e_i = np.full(n, np.nan)
     for i in range(n):
         j = slot[i]
         if j < 0:
             continue
-        total = all_u[j] + all_v[j]
-        social = (eng_u[j] + eng_v[j]) / max(total, 1e-12) if total > 0 else 0.0
-        champions = min(champ_u[j] + champ_v[j], 1.0) + visibility
+        total = at_u[1, j] + at_v[1, j]
+        social = (at_u[0, j] + at_v[0, j]) / max(total, 1e-12) if total > 0 else 0.0
+        champions = min(at_u[2, j] + at_v[2, j], 1.0) + visibility
         direct = direct_exposure[i] + meeting_pull * attended[i]
         e_i[i] = scale * (social_weight * social + champions + direct) + shift
     return e_i
@@ -261,6 +279,7 @@ def engage(state: Initiative) -> None:
         pop.commitment,
         exposure_params(state),
         engage_params(state),
+        ties.index(),
     )
 
 
@@ -298,9 +317,11 @@ def join(
     commitment,
     exposure_constants,
     constants,
+    index,
 ):
-    """Kernel of :func:`engage`. Only the willing aware whose engage draw succeeds can
-    join this month, so only their exposure is computed (:func:`drive`)."""
+    """Kernel of :func:`engage` (``index``: :meth:`cimsim.population.Ties.index`). Only the
+    willing aware whose engage draw succeeds can join this month, so only their exposure
+    is computed (:func:`drive`)."""
     cost, rate, return_rate, base, slope = constants
     draw = uniforms(rng, engagement.size)
     draw_return = uniforms(rng, engagement.size)
@@ -321,6 +342,7 @@ def join(
         attended,
         exposure_constants,
         candidate,
+        index,
     )
     for i in range(engagement.size):
         joins = candidate[i] and e[i] > threshold[i] + cost
@@ -394,6 +416,7 @@ def drop_out(state: Initiative) -> None:
         ties.trust,
         trust.keep_after_withdrawal(state),
         dropout_params(state.cal.recruitment),
+        ties.index(),
     )
 
 
@@ -419,9 +442,11 @@ def leave(
     trust,
     keep,
     constants,
+    index,
 ):
     """Kernel of :func:`drop_out`: who leaves and who burns out; the trust on leavers'
-    ties is multiplied by ``keep``. Returns the capacity that left."""
+    ties is multiplied by ``keep`` (``index``: :meth:`cimsim.population.Ties.index`).
+    Returns the capacity that left."""
     resident_rate, organisation_rate, fatigue_rate, burnout = constants
     draw = uniforms(rng, engagement.size)
     leaves = np.empty(engagement.size, np.int64)
@@ -441,5 +466,5 @@ def leave(
             burnt_out[i] = True
     leaves = leaves[:n_leave]
     if leaves.size:
-        _withdraw(leaves, engagement.size, u, v, trust, keep)
+        _withdraw(leaves, engagement.size, u, v, trust, keep, index)
     return pairwise_sum(capacity[leaves])

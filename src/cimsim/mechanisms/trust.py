@@ -82,7 +82,7 @@ def withdraw(state: Initiative, leavers: np.ndarray, severity: float | None = No
         return
     ties = state.ties
     keep = keep_after_withdrawal(state, severity)
-    _withdraw(leavers, len(state.pop), ties.u, ties.v, ties.trust, keep)
+    _withdraw(leavers, len(state.pop), ties.u, ties.v, ties.trust, keep, ties.index())
 
 
 def keep_after_withdrawal(state: Initiative, severity: float | None = None) -> float:
@@ -94,11 +94,24 @@ def keep_after_withdrawal(state: Initiative, severity: float | None = None) -> f
 
 
 @njit(cache=True)
-def _withdraw(leavers, n, u, v, trust, keep):
-    """Kernel of :func:`withdraw`: trust on every tie of a leaver is multiplied by ``keep``."""
+def _withdraw(leavers, n, u, v, trust, keep, index):
+    """Kernel of :func:`withdraw`: trust on every tie of a leaver is multiplied by ``keep``,
+    once (a tie between two leavers too), reading the leavers' own ties (``index``:
+    :meth:`cimsim.population.Ties.index`; ties appended since are scanned)."""
     left = np.zeros(n, np.bool_)
     for i in leavers:
         left[i] = True
-    for e in range(u.size):
+    done = np.zeros(n, np.bool_)
+    for i in leavers:
+        if done[i]:
+            continue
+        done[i] = True
+        for k in range(index.u_start[i], index.u_start[i + 1]):
+            trust[index.u_ties[k]] *= keep
+        for k in range(index.v_start[i], index.v_start[i + 1]):
+            e = index.v_ties[k]
+            if not left[u[e]]:  # else done at its u end
+                trust[e] *= keep
+    for e in range(index.u_ties.size, u.size):
         if left[u[e]] or left[v[e]]:
             trust[e] *= keep
