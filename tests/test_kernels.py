@@ -471,11 +471,13 @@ def test_tie_index_is_kept_for_a_few_appended_ties_and_remade_for_many() -> None
     assert ties.index() is not fresh
 
 
+@pytest.mark.parametrize("engaged_share", [0.08, 0.6])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_kernels_read_the_same_ties_through_any_tie_index(seed: int) -> None:
+def test_kernels_read_the_same_ties_through_any_tie_index(seed: int, engaged_share: float) -> None:
     """Reading each stakeholder's own ties through an index, then the ties appended since,
     gives what one pass over all ties in tie order gives (an index of no ties is that
-    pass), bit for bit: neighbourhood means, drive, meetings, withdrawal, engaged ties."""
+    pass), bit for bit: neighbourhood means, drive, meetings, withdrawal, engaged ties
+    (read through the index when few are engaged, in one pass when many are)."""
     from cimsim.mechanisms import recruitment, trust
     from cimsim.population import (
         CITIZEN,
@@ -486,7 +488,8 @@ def test_kernels_read_the_same_ties_through_any_tie_index(seed: int) -> None:
 
     ties, rng = _grown_ties(seed)
     n, m = ties.n_nodes, len(ties)
-    engagement = rng.integers(0, 3, n).astype(np.int8)
+    engagement = rng.integers(0, 2, n).astype(np.int8)
+    engagement[rng.random(n) < engaged_share] = ENGAGED
     sector = np.where(ties.org, 0, CITIZEN).astype(np.int8)
     influence, champion = rng.random(n), rng.random(n) < 0.2
     wanted = rng.random(n) < 0.3
