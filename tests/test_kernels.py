@@ -477,10 +477,11 @@ def test_kernels_read_the_same_ties_through_any_tie_index(seed: int, engaged_sha
     """Reading each stakeholder's own ties through an index, then the ties appended since,
     gives what one pass over all ties in tie order gives (an index of no ties is that
     pass), bit for bit: neighbourhood means, drive, meetings, withdrawal, engaged ties
-    (read through the index when few are engaged, in one pass when many are)."""
+    (also in the one pass taken for large networks where many are engaged)."""
     from cimsim.mechanisms import recruitment, trust
     from cimsim.population import (
         CITIZEN,
+        _engaged_ties_in_one_pass,
         engaged_ties_of,
         neighbourhood_mean_at,
         neighbourhood_mean_of,
@@ -511,6 +512,10 @@ def test_kernels_read_the_same_ties_through_any_tie_index(seed: int, engaged_sha
         got += [active, mediated, weight]
         got += list(engaged_ties_of(*ends, ties.degree, 0.4, engagement, ties.org, index))
         results.append(got)
+    one_pass = _engaged_ties_in_one_pass(
+        *ends, ties.degree, 0.4, engagement == ENGAGED, ties.org
+    )  # what large networks with many engaged take
+    results.append(results[0][:6] + list(one_pass))
     for got in results[1:]:
         for a, b in zip(results[0], got, strict=True):
             assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
