@@ -91,23 +91,21 @@ def aware(
     chance = 1.0 - np_power(numpy, 1.0 - neighbour_awareness, touched[heard[:m]])
     draw = uniforms(rng, n)
     forget = uniforms(rng, n)
-    k = 0
-    for i in range(n):
-        p = 0.0
-        if k < m and heard[k] == i:
-            p = chance[k]
-            k += 1
-        reached = broadcast[i] or visited[i] or attended[i]
-        if engagement[i] == INACTIVE and (draw[i] < p or reached):
-            engagement[i] = AWARE
-        elif (
-            engagement[i] == AWARE
-            and sector[i] == CITIZEN
-            and touched[i] == 0
-            and not reached
-            and forget[i] < forgetting
-        ):
-            engagement[i] = INACTIVE
+    p = np.zeros(n)
+    for k in range(m):
+        p[heard[k]] = chance[k]
+    for i in range(n):  # without a branch per stakeholder: states change at random
+        state = engagement[i]
+        reached = broadcast[i] | visited[i] | attended[i]
+        wakes = (state == INACTIVE) & ((draw[i] < p[i]) | reached)
+        forgets = (
+            (state == AWARE)
+            & (sector[i] == CITIZEN)
+            & (touched[i] == 0)
+            & ~reached
+            & (forget[i] < forgetting)
+        )
+        engagement[i] = AWARE if wakes else (INACTIVE if forgets else state)
 
 
 @njit(cache=True)
