@@ -166,6 +166,21 @@ def test_mesa_solaraviz_steps_and_resets_the_model() -> None:
     assert model.value.spec.population.citizens == 300
 
 
+def test_the_data_collector_records_every_month_as_the_initiative_does() -> None:
+    """The month's reporters are taken as they are (no deep copy), the steps noted as Mesa
+    notes them (its batch_run reads them), and a reporter a user adds is collected by
+    Mesa."""
+    model = small_model("mechelen", seed=4)
+    model.datacollector._new_model_reporter("double_impact", lambda m: 2 * m.latest["impact"])
+    for _ in range(6):
+        model.step()
+    recorded = model.datacollector.model_vars
+    table = np.array([recorded[name] for name in REPORTERS]).T
+    assert np.array_equal(table, model.initiative.series())
+    assert model.datacollector._collection_steps == list(range(7))
+    assert recorded["double_impact"] == [2 * x for x in recorded["impact"][1:]]
+
+
 def test_agent_reporters_on_request() -> None:
     model = small_model("mechelen", seed=2)
     assert model.datacollector.agent_reporters == {}  # none unless asked: sweeps stay lean
