@@ -344,11 +344,16 @@ def _convene(
     """Kernel of :func:`convene_jobs`: who comes to whose meetings, seated in groups
     (numbered across conveners). Returns the attendees of meetings, their groups, and
     each convener's number of attendees."""
-    org = sector != CITIZEN
-    pool = (org & (engagement >= AWARE)) | (engagement == ENGAGED)
+    # the meeting pool: aware organisations and the engaged; and, where somebody holds
+    # workshops, the residents who are not engaged (one pass over the stakeholders)
+    workshops_held = np.any(workshops > 0)
+    pool = np.empty(sector.size, np.bool_)
+    workshop_pool = np.empty(sector.size, np.bool_)
+    for i in range(sector.size):
+        citizen, state = sector[i] == CITIZEN, engagement[i]
+        pool[i] = (not citizen and state >= AWARE) or state == ENGAGED
+        workshop_pool[i] = citizen and state != ENGAGED and workshops_held
     pool_rows, pool_at = _segments(pool, village, villages)
-    # residents are listed only where somebody holds workshops
-    workshop_pool = (sector == CITIZEN) & (engagement != ENGAGED) & np.any(workshops > 0)
     resident_rows, resident_at = _segments(workshop_pool, village, villages)
     members = np.empty(pool_rows.size + resident_rows.size, np.int64)
     groups = np.empty(members.size, np.int64)
@@ -458,10 +463,18 @@ def _partner_rate(sector, engagement, reserve, influence, fade, constants):
     (``full``: a central backbone's share of convening)."""
     partner_cost, usual_influence, reach, full, seats = constants
     cost = partner_cost * fade
-    gov = flatnonzero((sector == GOVERNMENT) & (engagement == ENGAGED) & (reserve > cost))
+    gov = np.empty(sector.size, np.int64)  # engaged units that can pay, in row order
+    n_gov = units = 0
+    for i in range(sector.size):
+        if sector[i] == GOVERNMENT:
+            units += 1
+            if engagement[i] == ENGAGED and reserve[i] > cost:
+                gov[n_gov] = i
+                n_gov += 1
+    gov = gov[:n_gov]
     if gov.size == 0:
         return 0.0
-    usual = usual_influence * np.count_nonzero(sector == GOVERNMENT)
+    usual = usual_influence * units
     share = min(1.0, pairwise_sum(influence[gov]) / max(usual, 1e-12))
     for i in gov:
         reserve[i] -= cost
@@ -535,10 +548,14 @@ def _introduce(
     weights, as ``Generator.choice`` with ``p`` does), and keeps the cross-sector ones;
     each engaged resident is introduced to one organisation with a chance. Returns both
     ends of the pairs, broker after broker, and the brokers' bounds."""
-    eng = engagement == ENGAGED
-    org = sector != CITIZEN
-    org_rows, org_at = _segments(eng & org, village, villages)
-    cit_rows, cit_at = _segments(eng & ~org, village, villages)
+    engaged_org = np.empty(sector.size, np.bool_)
+    engaged_citizen = np.empty(sector.size, np.bool_)
+    for i in range(sector.size):
+        engaged, citizen = engagement[i] == ENGAGED, sector[i] == CITIZEN
+        engaged_org[i] = engaged and not citizen
+        engaged_citizen[i] = engaged and citizen
+    org_rows, org_at = _segments(engaged_org, village, villages)
+    cit_rows, cit_at = _segments(engaged_citizen, village, villages)
     first, second = np.empty(0, np.int64), np.empty(0, np.int64)
     bounds = np.zeros(capacity.size + 1, np.int64)
     for j in range(capacity.size):
