@@ -15,7 +15,8 @@ through ctypes); the month's three calls take :func:`generator_handle` instead, 
 addresses read once (an array: 0.2 µs), and :func:`generator_at` makes the same generator
 of them inside the kernel: the same draws from the same state. Uniform draws go through
 :func:`uniform` and :func:`uniforms`, which step numpy's PCG64 in compiled code
-(:func:`next_double`): the same doubles, 2 ns a draw instead of 6.
+(:func:`next_double`; :func:`fill_uniforms` two states side by side): the same doubles,
+2 ns a draw one by one and 1.35 ns in a block, instead of 6.
 """
 
 from __future__ import annotations
