@@ -480,7 +480,8 @@ def _work_and_learn(
     index,
 ):
     """Kernel of :meth:`Initiative.work_and_learn`: steps 8-12, each mechanism's kernel in
-    schedule order. ``state`` holds the month's scalars (see the caller). Returns the
+    schedule order. ``state`` holds the month's scalars (see the caller); ``index`` is
+    :meth:`cimsim.population.Ties.index`, as for the other two calls. Returns the
     month's gross gain, coverage, quality, gap information, visible wins, pool raised and
     paid, the reporters in ``indicators.REPORTERS`` order, and the masks of the ties
     between engaged stakeholders and between engaged organisations (engagement does not
@@ -658,7 +659,8 @@ def _talk(
 ):
     """Kernel of :meth:`Initiative.talk`: steps 2-5, each mechanism's kernel in schedule
     order. The conveners' jobs come in rounds (``bounds``); the last round is the
-    government partners', whose meetings are not facilitated. Returns who was reached by
+    government partners', whose meetings are not facilitated; ``index``: each
+    stakeholder's ties (:meth:`cimsim.population.Ties.index`). Returns who was reached by
     a broadcast, who was visited, each job's attendees, the contacted ties and which of
     them agreed."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
@@ -746,8 +748,8 @@ def _join_and_leave(
     index,
 ):
     """Kernel of :meth:`Initiative.join_and_leave`: steps 6-7, each mechanism's kernel in
-    schedule order. Returns the capacity that dropped out and the brokered pairs (both
-    ends and the brokers' bounds in them)."""
+    schedule order (``index``: :meth:`cimsim.population.Ties.index`). Returns the capacity
+    that dropped out and the brokered pairs (both ends and the brokers' bounds in them)."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
     neighbour_awareness, forgetting, keep = constants
     # 6. recruitment (awareness, threshold engagement) and dropout
