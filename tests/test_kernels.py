@@ -31,7 +31,6 @@ from cimsim.kernels import (
     np_log,
     np_power,
     pairwise_sum,
-    uniform,
     uniforms,
 )
 from cimsim.mechanisms import backbone, communication
@@ -159,8 +158,8 @@ def _mixed_draws(rng, sizes):
     out = []
     for n in sizes:
         out.append(uniforms(rng, n))
-        out.append(np.array([uniform(rng), rng.random(), float(rng.integers(0, 1000))]))
-        out.append(np.array([float(rng.poisson(3.5)), uniform(rng)]))
+        out.append(np.array([uniforms(rng, 1)[0], rng.random(), float(rng.integers(0, 1000))]))
+        out.append(np.array([float(rng.poisson(3.5)), uniforms(rng, 1)[0]]))
     return out
 
 
@@ -181,7 +180,7 @@ def _mixed_draws_in_numpy(rng: np.random.Generator, sizes: np.ndarray) -> list[n
 @pytest.mark.parametrize("seed", [0, 7, 42])
 @pytest.mark.parametrize("bit_generator", BIT_GENERATORS, ids=lambda c: c.__name__)
 def test_uniform_draws_what_numpy_draws(seed: int, bit_generator: type) -> None:
-    """``uniform``/``uniforms`` (PCG64's step compiled in, any other bit generator called)
+    """``uniforms`` (PCG64's step compiled in, any other bit generator called)
     draw numpy's doubles, interleaved with numba's own draws, from a generator handed
     over or through a handle; the generator ends in numpy's state."""
     sizes = np.random.default_rng(seed + 100).integers(0, 2000, 12)

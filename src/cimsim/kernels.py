@@ -14,9 +14,8 @@ call costs about 10 µs (numba types it, then reads its bit generator's four add
 through ctypes); the month's three calls take :func:`generator_handle` instead, those
 addresses read once (an array: 0.2 µs), and :func:`generator_at` makes the same generator
 of them inside the kernel: the same draws from the same state. Uniform draws go through
-:func:`uniform` and :func:`uniforms`, which step numpy's PCG64 in compiled code
-(:func:`next_double`; :func:`fill_uniforms` two states side by side): the same doubles,
-2 ns a draw one by one and 1.35 ns in a block, instead of 6.
+:func:`uniforms`, which steps numpy's PCG64 in compiled code, two states side by side
+(:func:`fill_uniforms`): the same doubles, 1.35 ns a draw instead of 6.
 """
 
 from __future__ import annotations
@@ -218,7 +217,7 @@ compiled in."""
 
 
 def _pcg64_words(bit_generator: np.random.PCG64) -> tuple[int, int]:
-    """The 128-bit state and increment where :func:`next_double` reads them (through the
+    """The 128-bit state and increment where :func:`fill_uniforms` reads them (through the
     state pointer numpy's ``next_double`` is given), as little-endian 128-bit integers
     (numpy's layout where the compiler has ``__uint128_t``)."""
     holder = ctypes.c_void_p.from_address(bit_generator.ctypes.state.value).value or 0
@@ -228,7 +227,7 @@ def _pcg64_words(bit_generator: np.random.PCG64) -> tuple[int, int]:
 
 def _register_pcg64() -> bool:
     """Tell compiled code where numpy's PCG64 ``next_double`` is, if PCG64's state lies in
-    memory as :func:`next_double` reads it (checked on a generator that has drawn); else an
+    memory as :func:`fill_uniforms` reads it (checked on a generator that has drawn); else an
     address no generator has, so every draw goes through the bit generator's own function.
     Returns whether draws are inlined."""
     from llvmlite import binding
@@ -243,7 +242,7 @@ def _register_pcg64() -> bool:
 
 
 PCG64_INLINE = _register_pcg64()
-"""Whether :func:`next_double` steps numpy's PCG64 itself: True where numpy keeps the state
+"""Whether :func:`fill_uniforms` steps numpy's PCG64 itself: True where numpy keeps the state
 as a 128-bit integer (its Linux and macOS builds); a build whose compiler has no 128-bit
 integers (MSVC) keeps two halves, high first, and its draws go through numpy's function."""
 
@@ -315,46 +314,6 @@ def _draw_function(builder: ir.IRBuilder, proxy: object) -> ir.Value:
     return builder.inttoptr(proxy.fnptr_next_double, signature.as_pointer())
 
 
-@intrinsic
-def next_double(typingctx, bits):
-    """The bit generator's next double in [0, 1), as numpy draws it (``next_double``).
-
-    For numpy's PCG64 (the generator ``default_rng`` makes) the step is compiled in: the
-    128-bit state times PCG64's multiplier plus its increment, XOR-shift-low with a random
-    rotation, the top 53 bits scaled by 2**-53; the same arithmetic as numpy's C code on the
-    same memory, so the draws and the state after them are numpy's. Any other bit generator
-    (or a numpy whose layout :data:`PCG64_INLINE` did not recognise) is called through its
-    function address, as numba does. Inline, a draw costs about 2 ns instead of 6."""
-    if not isinstance(bits, types.NumPyRandomBitGeneratorType):
-        return None
-
-    def codegen(context, builder, signature, values):
-        proxy = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=values[0])
-        with builder.if_else(_is_pcg64(builder, proxy), likely=True) as (pcg64, other):
-            with pcg64:
-                words = _pcg64_state(builder, proxy)
-                inc = _pcg64_increment(builder, words)
-                state = _pcg64_step(builder, builder.load(words, align=8), inc)
-                builder.store(state, words, align=8)
-                inlined = _pcg64_double(builder, state)
-                from_pcg64 = builder.basic_block
-            with other:
-                called = builder.call(_draw_function(builder, proxy), [proxy.state])
-                from_other = builder.basic_block
-        result = builder.phi(ir.DoubleType())
-        result.add_incoming(inlined, from_pcg64)
-        result.add_incoming(called, from_other)
-        return result
-
-    return types.float64(bits), codegen
-
-
-@njit(cache=True)
-def uniform(rng) -> float:
-    """``rng.random()``, the same draw, with PCG64's step compiled in (:func:`next_double`)."""
-    return next_double(rng.bit_generator)
-
-
 _PCG64_LANES = 2
 """How many PCG64 states :func:`fill_uniforms` advances side by side: two draw in 1.35 ns
 instead of 1.95 one after another; three (1.40 ns) and four (1.55 ns) run out of registers
@@ -371,7 +330,8 @@ def fill_uniforms(typingctx, bits, out):
     (mod 2**128, :func:`_pcg64_jump`), so two independent multiplications run at once
     instead of one chain (PCG64's step is a chain: each state waits for the last). The
     same states, so the same doubles, in the same order. Any other bit generator is
-    called draw by draw through its function, as :func:`next_double` does."""
+    called draw by draw through its function address, as numba does (as does a numpy
+    whose layout :data:`PCG64_INLINE` did not recognise)."""
     if not (
         isinstance(bits, types.NumPyRandomBitGeneratorType)
         and isinstance(out, types.Array)
