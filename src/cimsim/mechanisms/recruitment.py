@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from cimsim.calibration import RecruitmentCal
-from cimsim.kernels import NUMPY, constants, np_power, pairwise_sum, uniforms
+from cimsim.kernels import NUMPY, constants, flatnonzero, np_power, pairwise_sum, uniforms
 from cimsim.mechanisms import trust
 from cimsim.mechanisms.trust import _withdraw
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
@@ -207,24 +207,17 @@ def drive(
     n = influence.size
     # the wanted stakeholders, numbered 0..m-1 (in join, the few whose engage draw
     # succeeded): only their ties are read
+    rows = flatnonzero(wanted)
+    m = rows.size
     slot = np.full(n, -1, np.int64)
-    m = n_champions = 0
+    for j in range(m):
+        slot[rows[j]] = j
+    champions_engaged = np.empty(n + 1)  # their influence, in row order
+    n_champions = 0
     for i in range(n):
-        if wanted[i]:
-            slot[i] = m
-            m += 1
+        champions_engaged[n_champions] = influence[i]
         n_champions += champion[i] and engagement[i] == ENGAGED
-    champions_engaged = np.empty(n_champions)
-    k = 0
-    for i in range(n):
-        if champion[i] and engagement[i] == ENGAGED:
-            champions_engaged[k] = influence[i]
-            k += 1
-    visibility = visibility_rate * pairwise_sum(champions_engaged) / initial_champions
-    rows = np.empty(m, np.int64)
-    for i in range(n):
-        if slot[i] >= 0:
-            rows[slot[i]] = i
+    visibility = visibility_rate * pairwise_sum(champions_engaged[:n_champions]) / initial_champions
     people = (sector, influence, engagement, champion)
     # per wanted stakeholder, at its u ends and at its v ends: engaged pull, weight, champions
     at_u, at_v = np.zeros((3, m)), np.zeros((3, m))
