@@ -34,7 +34,7 @@ from cimsim.kernels import (
     uniforms,
 )
 from cimsim.mechanisms import backbone, communication
-from cimsim.population import ENGAGED
+from cimsim.population import ENGAGED, _rows_of_both
 
 SIZES = [*range(0, 140), 255, 256, 257, 1000, 8191, 8192, 8193, 20_001, 360_000]
 
@@ -58,6 +58,18 @@ def test_flatnonzero_is_numpys() -> None:
             mask = rng.random(n) < share
             rows = flatnonzero(mask)
             assert rows.dtype == np.intp and np.array_equal(rows, np.flatnonzero(mask)), n
+
+
+def test_rows_of_two_nested_masks_are_numpys() -> None:
+    """The engaged ties' and the partners' ties' indices, found in one pass."""
+    rng = np.random.default_rng(4)
+    for n in [0, 1, 2, 7, 100, 16_001]:
+        for share in (0.0, 0.02, 0.5, 1.0):
+            first = rng.random(n) < share
+            second = first & (rng.random(n) < 0.5)
+            rows, inner = _rows_of_both(first, second, first.sum(), second.sum())
+            assert np.array_equal(rows, np.flatnonzero(first)), n
+            assert np.array_equal(inner, np.flatnonzero(second)), n
 
 
 SPECIAL = np.array(

@@ -87,10 +87,11 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
         active_end[i] = activity[engagement[i]]
     contacted = np.empty(u.size, np.int64)
     k = 0
+    # no branch per tie: whether a tie is contacted cannot be predicted (this pass with
+    # its draws took 91 µs a month of Malmö with the branch, 62 without)
     for e in range(u.size):
-        if chance[e] < rate * active_end[u[e]] * active_end[v[e]]:
-            contacted[k] = e
-            k += 1
+        contacted[k] = e
+        k += chance[e] < rate * active_end[u[e]] * active_end[v[e]]
     face = uniforms(rng, k)
     for j in range(k):
         active[contacted[j]] = True
