@@ -401,6 +401,32 @@ def test_village_groups_brokering_together_equal_one_after_another(seed: int) ->
     ]
 
 
+def test_tie_keys_appended_since_the_last_merge_are_known() -> None:
+    """Appended keys wait in a short sorted list, merged into the others when they reach
+    1,024: a tie in either is not added again, and ``keys`` holds all of them, sorted."""
+    from cimsim.population import Ties
+
+    rng = np.random.default_rng(11)
+    n = 400
+    ties = Ties.make(n, np.array([0]), np.array([1]), 0.5, rng.random(n) < 0.3)
+    seen = {1}
+    merges = 0
+    for _ in range(40):
+        a, b = rng.integers(0, n, 100), rng.integers(0, n, 100)
+        waiting = ties._new_keys.size
+        fresh = {
+            min(x, y) * n + max(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True) if x != y
+        }
+        assert ties.add(a, b, 0.5) == len(fresh - seen)
+        seen |= fresh
+        merges += ties._new_keys.size < waiting
+        assert ties._new_keys.size < 1024
+        assert ties.add(a, b, 0.5) == 0  # all known now, merged or waiting
+    assert merges >= 2
+    assert np.array_equal(ties.keys, np.array(sorted(seen)))
+    assert np.array_equal(ties.keys, np.sort(ties.u.astype(np.int64) * n + ties.v))
+
+
 def test_ties_appended_in_place_equal_ties_made_at_once() -> None:
     from cimsim.population import Ties
 
