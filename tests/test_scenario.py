@@ -12,6 +12,7 @@ from cimsim.scenario import (
     load_scenario,
     numeric_parameters,
     parse_assignment,
+    validate,
 )
 
 
@@ -111,6 +112,35 @@ def test_apply_overrides_does_not_touch_the_input() -> None:
     data = {"backbone": {"enabled": True}}
     out = apply_overrides(data, {"backbone.enabled": False})
     assert data["backbone"]["enabled"] is True and out["backbone"]["enabled"] is False
+
+
+def test_apply_overrides_copies_the_tables_it_changes_only() -> None:
+    """Tables along an override's path are copied (the input stays as it was, whatever is
+    set), the others shared; the result validates to what a deep copy would give."""
+    import copy
+
+    data = load_scenario("skive").model_dump()
+    before = copy.deepcopy(data)
+    overrides = {
+        "settings.confidence": 0.5,
+        "settings.initial_trust": 0.4,
+        "calibration.trust.win_trust": 0.3,
+        "calibration.network.resident_org_share": 0.2,
+    }
+    out = apply_overrides(data, overrides)
+    assert data == before
+    assert out["settings"] is not data["settings"] and out["calibration"] is not data["calibration"]
+    assert out["calibration"]["trust"] is not data["calibration"]["trust"]
+    assert out["population"] is data["population"]  # untouched: shared
+    deep = copy.deepcopy(data)
+    for path, value in overrides.items():
+        *tables, name = path.split(".")
+        node = deep
+        for table in tables:
+            node = node[table]
+        node[name] = value
+    assert validate(out) == validate(deep)
+    assert validate(out).settings.confidence == 0.5
 
 
 def test_numeric_parameters_are_the_unit_interval_settings() -> None:

@@ -13,7 +13,7 @@ import copy
 import operator
 import os
 import tomllib
-from functools import reduce
+from functools import cache, reduce
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
@@ -317,6 +317,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return path.strip(), parse_value(value.strip())
 
 
+@cache
 def schema_for(path: str) -> Any:
     """Return the field info for a dotted path or raise ScenarioError naming the path."""
     cls: Any = Scenario
@@ -333,16 +334,25 @@ def schema_for(path: str) -> Any:
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Return a copy of raw scenario data with dotted-path overrides set."""
-    out = copy.deepcopy(data)
+    """Return a copy of raw scenario data with dotted-path overrides set. ``data`` is not
+    changed: the tables along each path are copied, the others shared (validation builds
+    new containers; a deep copy of all of it took three quarters of the time a sweep spends
+    on each design point before it runs)."""
+    out = dict(data)
+    copied = {id(out)}
     for path, value in overrides.items():
         schema_for(path)
         node = out
         parts = path.split(".")
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
+            child = node.get(part, {})
+            if not isinstance(child, dict):
                 raise ScenarioError(f"unknown parameter '{path}'")
+            if id(child) not in copied:
+                child = dict(child)
+                copied.add(id(child))
+            node[part] = child
+            node = child
         node[parts[-1]] = value
     return out
 

@@ -125,13 +125,14 @@ def _validate_design(base: Scenario, design: list[dict[str, Any]]) -> list[Scena
         if not point:
             resolved.append(base)
             continue
-        shown = ", ".join(f"{k}={v!r}" for k, v in _plain(point).items())
+        plain = _plain(point)
         try:
-            resolved.append(validate(apply_overrides(data, _plain(point)), f"design point {i}"))
+            resolved.append(validate(apply_overrides(data, plain), f"design point {i}"))
         except ScenarioError as err:
             text = str(err)
             if not text.startswith("design point"):
                 text = f"design point {i}: {text}"
+            shown = ", ".join(f"{k}={v!r}" for k, v in plain.items())
             raise RunError(f"{text} [{shown}]") from None
     return resolved
 
