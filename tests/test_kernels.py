@@ -31,6 +31,8 @@ from cimsim.kernels import (
     np_log,
     np_power,
     pairwise_sum,
+    searchsorted_right,
+    sort_keys,
     uniforms,
 )
 from cimsim.mechanisms import backbone, communication
@@ -58,6 +60,29 @@ def test_flatnonzero_is_numpys() -> None:
             mask = rng.random(n) < share
             rows = flatnonzero(mask)
             assert rows.dtype == np.intp and np.array_equal(rows, np.flatnonzero(mask)), n
+
+
+def test_searchsorted_right_is_numpys() -> None:
+    """Exact for cumulative weights with zero weights (repeated values), negative and
+    shifted ranges, queries outside the range, on a value, NaN and infinities."""
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        n = int(rng.integers(0, 60))
+        weights = rng.random(n) * (rng.random(n) < 0.7)
+        a = np.cumsum(weights) + rng.choice([0.0, -2.0, 5.0])
+        top = a[-1] if n else 1.0
+        q = np.concatenate(
+            [rng.uniform(-3, top + 3, 50), a[: min(n, 5)], [np.nan, np.inf, -np.inf]]
+        )
+        assert np.array_equal(searchsorted_right(a, q), np.searchsorted(a, q, side="right"))
+
+
+def test_sort_keys_is_numpys_sort() -> None:
+    rng = np.random.default_rng(2)
+    for n in (0, 1, 2, 3, 10, 2048, 5000):
+        for top in (1, 2, 2047, 2048, 10**6, 2**40, 2**62):
+            keys = rng.integers(0, top, n, dtype=np.int64)
+            assert np.array_equal(sort_keys(keys), np.sort(keys)), (n, top)
 
 
 def test_rows_of_two_nested_masks_are_numpys() -> None:

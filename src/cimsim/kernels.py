@@ -477,6 +477,70 @@ def pairwise_sum(a: np.ndarray) -> float:
 
 
 @njit(cache=True)
+def searchsorted_right(a: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(a, q, side="right")`` of a nondecreasing ``a``, exactly, for many
+    queries spread over its range (the network's weighted picks: thousands of queries into
+    thousands of cumulative weights, where numpy's binary search mispredicts a branch at
+    every step). A table of where each of ``a.size`` equal slices of its range starts gives
+    each query a place to start; a short scan from there finds the answer, the same as any
+    search would (the table only saves time)."""
+    n = a.size
+    out = np.empty(q.size, np.intp)
+    if n == 0 or not a[n - 1] > a[0]:  # empty, one value, or NaN: numpy's own search
+        out[:] = np.searchsorted(a, q, side="right")
+        return out
+    low = a[0]
+    step = (a[n - 1] - low) / n
+    start = np.empty(n, np.intp)
+    i = 0
+    for j in range(n):
+        edge = low + j * step
+        while i < n and a[i] <= edge:
+            i += 1
+        start[j] = i
+    for k in range(q.size):
+        x = q[k]
+        if not x < a[n - 1]:  # at or past the last value (NaN sorts after everything)
+            out[k] = n
+            continue
+        j = int((x - low) / step) if x > low else 0
+        i = start[min(j, n - 1)]
+        while i < n and a[i] <= x:
+            i += 1
+        while i > 0 and a[i - 1] > x:
+            i -= 1
+        out[k] = i
+    return out
+
+
+@njit(cache=True)
+def sort_keys(keys: np.ndarray) -> np.ndarray:
+    """``np.sort(keys)`` of non-negative int64 keys (the ties' ``u * n + v``): a radix sort,
+    11 bits a pass, as many passes as the largest key needs (3 at the default sizes, 4 at
+    full scale), where numpy's comparison sort took 0.43 ms on Malmö's 16,000 keys."""
+    n = keys.size
+    out = keys.copy()
+    if n < 2:
+        return out
+    top = out.max()
+    spare = np.empty(n, np.int64)
+    shift = 0
+    while shift < 63 and (top >> shift) > 0:
+        count = np.zeros(2049, np.int64)
+        for i in range(n):
+            count[((out[i] >> shift) & 2047) + 1] += 1
+        for d in range(2048):
+            count[d + 1] += count[d]
+        for i in range(n):
+            d = (out[i] >> shift) & 2047
+            spare[count[d]] = out[i]
+            count[d] += 1
+        out, spare = spare, out
+        shift += 11
+    return out
+
+
+@njit(cache=True)
 def flatnonzero(mask: np.ndarray) -> np.ndarray:
     """``np.flatnonzero(mask)`` of a 1-d boolean array, without a branch per element
     (numba's own takes 5.5 times as long on 1.7 million ties, 30% true, here)."""

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from cimsim.calibration import NetworkCal
+from cimsim.kernels import searchsorted_right, sort_keys
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -68,7 +69,7 @@ def _pick(
     empty = totals[wanted] <= 0
     lo = np.where(empty, 0.0, starts[wanted])
     width = np.where(empty, cum[-1], totals[wanted])
-    idx = np.searchsorted(cum, lo + rng.random(wanted.size) * width, side="right")
+    idx = searchsorted_right(cum, lo + rng.random(wanted.size) * width)
     return nodes[order[np.minimum(idx, order.size - 1)]]
 
 
@@ -134,9 +135,7 @@ def generate_ties(
     if orgs.size >= 2:  # among organisations
         m = int(round(orgs.size * mean_degree / 2))
         cum = np.cumsum(weight[orgs])
-        src = orgs[
-            np.minimum(np.searchsorted(cum, rng.random(m) * cum[-1], side="right"), orgs.size - 1)
-        ]
+        src = orgs[np.minimum(searchsorted_right(cum, rng.random(m) * cum[-1]), orgs.size - 1)]
         us.append(src)
         vs.append(_draw(rng, src, orgs, weight, village, block, within_group, stays))
     if cits.size >= 1:
@@ -160,8 +159,9 @@ def generate_ties(
     a, b = np.concatenate(us), np.concatenate(vs)
     u, v = np.minimum(a, b), np.maximum(a, b)
     keep = u != v
-    # sort + mask instead of np.unique: numpy 2.x's hash-based unique is ~80x slower here
-    key = np.sort(u[keep] * n + v[keep])
+    # sort (a radix sort: kernels.sort_keys) + mask instead of np.unique: numpy 2.x's
+    # hash-based unique is ~80x slower here
+    key = sort_keys(u[keep] * n + v[keep])
     key = key[np.concatenate(([True], key[1:] != key[:-1]))] if key.size else key
     return (key // n).astype(np.int32), (key % n).astype(np.int32)
 

