@@ -135,6 +135,23 @@ def test_bad_design_fails_before_any_run(base, design, needle, tmp_path) -> None
     assert not out.exists()
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_left_as_it_was(base, enabled) -> None:
+    """It is paused while the design's points are validated, then as it was, also when a
+    point is bad."""
+    import gc
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        run_design(base, [{"preconditions.urgency": 0.4}], 1, steps=2, executor="serial")
+        assert gc.isenabled() is enabled
+        with pytest.raises(RunError):
+            run_design(base, [{"preconditions.urgency": 1.5}], 1, steps=2, executor="serial")
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
 def test_empty_grid_values() -> None:
     with pytest.raises(RunError, match="preconditions.urgency"):
         make_grid({"preconditions.urgency": []})
