@@ -75,6 +75,9 @@ def test_searchsorted_right_is_numpys() -> None:
             [rng.uniform(-3, top + 3, 50), a[: min(n, 5)], [np.nan, np.inf, -np.inf]]
         )
         assert np.array_equal(searchsorted_right(a, q), np.searchsorted(a, q, side="right"))
+    tiny = np.array([0.0, 0.0, 5e-324, 5e-324])  # a range too small to slice in four
+    q = np.array([-1.0, 0.0, 5e-324, 1.0, np.nan])
+    assert np.array_equal(searchsorted_right(tiny, q), np.searchsorted(tiny, q, side="right"))
 
 
 def test_sort_keys_is_numpys_sort() -> None:

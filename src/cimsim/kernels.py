@@ -486,11 +486,11 @@ def searchsorted_right(a: np.ndarray, q: np.ndarray) -> np.ndarray:
     search would (the table only saves time)."""
     n = a.size
     out = np.empty(q.size, np.intp)
-    if n == 0 or not a[n - 1] > a[0]:  # empty, one value, or NaN: numpy's own search
+    low = a[0] if n else 0.0
+    step = (a[n - 1] - low) / n if n else 0.0
+    if not step > 0:  # empty, one value, NaN or a range too small to slice: numpy's search
         out[:] = np.searchsorted(a, q, side="right")
         return out
-    low = a[0]
-    step = (a[n - 1] - low) / n
     start = np.empty(n, np.intp)
     i = 0
     for j in range(n):
