@@ -33,7 +33,8 @@ from numba import njit
 from cimsim import indicators
 from cimsim.interventions import apply_interventions
 from cimsim.kernels import (
-    NUMPY,
+    NUMPY_FIELDS,
+    NumpyMath,
     constants,
     generator_at,
     generator_handle,
@@ -53,6 +54,7 @@ from cimsim.mechanisms import (
 from cimsim.population import (
     ENGAGED,
     Population,
+    TieIndex,
     engaged_ties_of,
 )
 from cimsim.scenario import Scenario, load_scenario
@@ -111,6 +113,7 @@ class Initiative:
         self.fired: list[str] = []
         self._eng_ties: np.ndarray | None = None
         self._partner_ties: np.ndarray | None = None
+        self._support: float | None = None  # the month's backbone support, inside step()
 
         self.backbones: list[backbone.BackboneUnit] = []
         if sc.backbone.enabled:
@@ -146,6 +149,8 @@ class Initiative:
 
     def backbone_support(self) -> float:
         """Effective backbone capacity this month (0 when there is none)."""
+        if self._support is not None:  # inside step(), after the month's events
+            return self._support
         return sum(b.effective_capacity for b in self.backbones)
 
     def partner_share(self) -> float:
@@ -184,20 +189,34 @@ class Initiative:
 
     def rng_handle(self) -> np.ndarray:
         """:attr:`rng` as the month's compiled calls take it
-        (:func:`cimsim.kernels.generator_handle`), read again when ``rng``'s state is not
-        where the handle points (``rng`` replaced, or the initiative copied). The handle
-        keeps its generator alive, so no other generator's state can sit at that address."""
+        (:func:`cimsim.kernels.generator_handle`), made again when ``rng`` is replaced (a
+        copy or a pickle of the initiative leaves the handle behind, :meth:`__getstate__`).
+        The handle keeps its generator alive, so no other generator's state can sit at that
+        address."""
         held = self._handle
-        if held is None or held[1][0] != self.rng.bit_generator.ctypes.state_address:
+        if held is None or held[0] is not self.rng:
             self._handle = held = (self.rng, generator_handle(self.rng))
         return held[1]
 
+    def __getstate__(self) -> dict:
+        """The state a copy or a pickle takes: all but the generator handle, which holds an
+        address in this process (a copy's ``rng`` is another generator, found again by
+        :meth:`rng_handle`)."""
+        return {**self.__dict__, "_handle": None}
+
     def step(self) -> None:
-        """Advance the initiative by one month."""
+        """Advance the initiative by one month. Once the month's events have fired, the
+        backbone's effective capacity is fixed for the month: it is worked out once here
+        (the partners' meetings, measurement, matching and resources ask for it) and
+        forgotten when the month is done."""
         self.begin_month()
-        self.talk()
-        self.join_and_leave()
-        self.work_and_learn()
+        self._support = self.backbone_support()
+        try:
+            self.talk()
+            self.join_and_leave()
+            self.work_and_learn()
+        finally:
+            self._support = None
 
     def begin_month(self) -> None:
         """Step 1 of the month: last month's contacts are cleared, the month's events fire
@@ -223,8 +242,8 @@ class Initiative:
         activity, channels = communication.channels(self)
         groups = backbone.rounds(self.backbones)
         units = [unit for group in groups for unit in group]
-        partner_rate = backbone.partner_invitation(self)  # they pay from their reserves
-        jobs = [unit.invitation() for unit in units] + [(partner_rate, None, True, 0.0)]
+        # the partners' rate is worked out in _talk (backbone.partner_invitation)
+        jobs = [unit.invitation() for unit in units] + [(0.0, None, True, 0.0)]
         bounds = [0]
         for group in [*groups, [None]]:  # the partners' round last
             bounds.append(bounds[-1] + len(group))
@@ -238,6 +257,7 @@ class Initiative:
             pop.attended,
             pop.position,
             pop.exposure,
+            pop.reserve,
             ties.u,
             ties.v,
             ties.counts_u,
@@ -249,13 +269,15 @@ class Initiative:
             ties.mediated,
             activity,
             channels,
+            float(self.partner_share()),
+            backbone.partner_params(self),
             *backbone.job_arrays(jobs),
             np.array(bounds, np.int64),
             int(self.cal.backbone.meeting_size),
             float(self.settings.initial_trust),
             agenda.params(self),
             trust.params(self),
-            ties.index(),
+            ties.index_fields(),
         )
         for unit, n in zip(units, attendees[:-1].tolist(), strict=True):  # [-1]: partners
             unit.meetings_held += n
@@ -268,7 +290,7 @@ class Initiative:
         rec = self.cal.recruitment
         dropped, a, b, bounds = _join_and_leave(
             self.rng_handle(),
-            NUMPY,
+            NUMPY_FIELDS,
             pop.sector,
             pop.village,
             pop.engagement,
@@ -296,7 +318,7 @@ class Initiative:
             recruitment.engage_params(self),
             recruitment.dropout_params(rec),
             *backbone.brokering(self, [unit.brokerage() for unit in self.backbones]),
-            ties.index(),
+            ties.index_fields(),
         )
         self.dropped = dropped
         backbone.add_introduced(self, self.backbones, a, b, bounds)
@@ -323,7 +345,7 @@ class Initiative:
             self._partner_ties,
         ) = _work_and_learn(
             self.rng_handle(),
-            NUMPY,
+            NUMPY_FIELDS,
             pop.sector,
             pop.engagement,
             pop.capacity,
@@ -384,7 +406,7 @@ class Initiative:
             measurement.params(cal.measurement),
             recruitment.commitment_params(cal.recruitment),
             resources.params(cal.resources),
-            ties.index(),
+            ties.index_fields(),
         )
         self.gains.append(gain)
         self.latest = dict(zip(indicators.REPORTERS, values.tolist(), strict=True))
@@ -443,7 +465,7 @@ def warm_up() -> None:
 @njit(cache=True)
 def _work_and_learn(
     generator,
-    numpy,
+    numpy_fields,
     sector,
     engagement,
     capacity,
@@ -477,16 +499,18 @@ def _work_and_learn(
     measurement_constants,
     commitment_constants,
     resource_constants,
-    index,
+    index_fields,
 ):
     """Kernel of :meth:`Initiative.work_and_learn`: steps 8-12, each mechanism's kernel in
-    schedule order. ``state`` holds the month's scalars (see the caller); ``index`` is
-    :meth:`cimsim.population.Ties.index`, as for the other two calls. Returns the
+    schedule order. ``state`` holds the month's scalars (see the caller); ``index_fields`` is
+    :meth:`cimsim.population.Ties.index_fields`, as for the other two calls. Returns the
     month's gross gain, coverage, quality, gap information, visible wins, pool raised and
     paid, the reporters in ``indicators.REPORTERS`` order, and the masks of the ties
     between engaged stakeholders and between engaged organisations (engagement does not
     change after step 7, so they hold for the rest of the month)."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
+    index = TieIndex(*index_fields)  # named inside: see Ties.index_fields
+    numpy = NumpyMath(*numpy_fields)  # see kernels.NUMPY_FIELDS
     (
         gap_info,
         capacity_total,
@@ -635,6 +659,7 @@ def _talk(
     attended,
     position,
     exposure,
+    reserve,
     u,
     v,
     counts_u,
@@ -646,6 +671,8 @@ def _talk(
     mediated,
     activity,
     channels,
+    partner_share,
+    partner_constants,
     rates,
     villages,
     by_influence,
@@ -655,15 +682,24 @@ def _talk(
     initial_trust,
     agenda_constants,
     trust_constants,
-    index,
+    index_fields,
 ):
     """Kernel of :meth:`Initiative.talk`: steps 2-5, each mechanism's kernel in schedule
     order. The conveners' jobs come in rounds (``bounds``); the last round is the
-    government partners', whose meetings are not facilitated; ``index``: each
-    stakeholder's ties (:meth:`cimsim.population.Ties.index`). Returns who was reached by
-    a broadcast, who was visited, each job's attendees, the contacted ties and which of
-    them agreed."""
+    government partners', whose meetings are not facilitated (their rate is worked out
+    here from ``partner_share`` and ``partner_constants``, as
+    :func:`cimsim.mechanisms.backbone.partner_invitation` does); ``index_fields``: each
+    stakeholder's ties (:meth:`cimsim.population.Ties.index_fields`). Returns who was
+    reached by a broadcast, who was visited, each job's attendees, the contacted ties and
+    which of them agreed."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
+    index = TieIndex(*index_fields)  # named inside: see Ties.index_fields
+    # the government partners' meetings, the last job (backbone.partner_invitation): they
+    # pay from their reserves now, before anything else of the month is drawn
+    if partner_share > 0:
+        rates[-1] = backbone.partner_rate(
+            sector, engagement, reserve, influence, partner_share, partner_constants
+        )
     # 2. continuous communication
     reached, visited = communication.contact(
         rng, u, v, engagement, sector, activity, channels, active, weight, exposure
@@ -713,7 +749,7 @@ def _talk(
 @njit(cache=True)
 def _join_and_leave(
     generator,
-    numpy,
+    numpy_fields,
     sector,
     village,
     engagement,
@@ -745,12 +781,15 @@ def _join_and_leave(
     sector_weight,
     broker_rate,
     residents_rate,
-    index,
+    index_fields,
 ):
     """Kernel of :meth:`Initiative.join_and_leave`: steps 6-7, each mechanism's kernel in
-    schedule order (``index``: :meth:`cimsim.population.Ties.index`). Returns the capacity
-    that dropped out and the brokered pairs (both ends and the brokers' bounds in them)."""
+    schedule order (``index_fields``: :meth:`cimsim.population.Ties.index_fields`).
+    Returns the capacity that dropped out and the brokered pairs (both ends and the
+    brokers' bounds in them)."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
+    index = TieIndex(*index_fields)  # named inside: see Ties.index_fields
+    numpy = NumpyMath(*numpy_fields)  # see kernels.NUMPY_FIELDS
     neighbour_awareness, forgetting, keep = constants
     # 6. recruitment (awareness, threshold engagement) and dropout
     recruitment.aware(

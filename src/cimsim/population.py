@@ -170,8 +170,15 @@ class Ties:
         u_start, u_ties = _by_end(self.u, self.n_nodes)
         v_start, v_ties = _by_end(self.v, self.n_nodes)
         index = TieIndex(u_start, u_ties.astype(ids), v_start, v_ties.astype(ids))
-        self._index = (self.u, self.v, index)
+        self._index = (self.u, self.v, index, tuple(index))
         return index
+
+    def index_fields(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`index` as a plain tuple, as the month's compiled calls take it (numba
+        types a plain tuple of arrays in its compiled dispatcher, a named tuple in Python:
+        0.4 against 1.2 µs a call); they make the :class:`TieIndex` of it inside."""
+        self.index()
+        return self._index[3]
 
     def _held_index(self) -> TieIndex | None:
         """The index last made, if it was made for these ends (not replaced since)."""
@@ -209,34 +216,43 @@ class Ties:
         batch: each batch's new ties in key order, skipping ties that exist or an earlier
         batch added. Returns the number added per batch."""
         u, v = np.asarray(u, np.int64), np.asarray(v, np.int64)
-        key, added = _fresh_keys(
-            self._sorted_keys, self._new_keys, u, v, np.asarray(bounds, np.int64), self.n_nodes
+        m = self.u.size
+        moved = self._reserve(m + u.size)  # room for every candidate: one compiled call
+        buffers = self._buffers
+        added, count, self._new_keys, self._deg = _add_batches(
+            self._sorted_keys,
+            self._new_keys,
+            u,
+            v,
+            np.asarray(bounds, np.int64),
+            self.n_nodes,
+            self.org,
+            float(trust),
+            self.degree,
+            m,
+            *[buffers[name] for name in self._COLUMNS],
         )
-        if key.size:
-            m = self.u.size
-            size = m + key.size
-            self._reserve(size)
-            buffers = [self._buffers[name] for name in self._COLUMNS]
-            self._new_keys, self._deg = _append(
-                key, self.n_nodes, self.org, trust, self._new_keys, self.degree, m, *buffers
-            )
+        if count or moved:
+            size = m + count
             if self._new_keys.size >= max(1024, self._sorted_keys.size // 8):
                 self._merge_new_keys()
             index = self._held_index()
-            for name, buffer in zip(self._COLUMNS, buffers, strict=True):
-                self._views[name] = buffer[:size]
+            for name in self._COLUMNS:
+                self._views[name] = buffers[name][:size]
                 setattr(self, name, self._views[name])
             self._deg_size = size
             if index is not None:  # the indexed ties are unchanged: the new ones come after
-                self._index = (self.u, self.v, index)
+                self._index = (self.u, self.v, index, self._index[3])
         return added
 
-    def _reserve(self, size: int) -> None:
+    def _reserve(self, size: int) -> bool:
         """Make every column a prefix view of a buffer with room for ``size`` ties, so that
         appending writes only the new ties (brokering adds ties every month; copying all
         columns each time cost about 27 ms a month at full scale). A full buffer grows by a
-        quarter; a column replaced from outside is copied into a new buffer."""
+        quarter; a column replaced from outside is copied into a new buffer. Returns
+        whether a column moved to a new buffer (its view is then still to be set)."""
         m = self.u.size
+        moved = False
         for name in self._COLUMNS:
             column = getattr(self, name)
             buffer = self._buffers.get(name)
@@ -249,6 +265,55 @@ class Ties:
                 buffer = np.empty(max(size, m + m // 4 + 1024), column.dtype)
                 buffer[:m] = column
                 self._buffers[name] = buffer
+                moved = True
+        return moved
+
+
+@njit(cache=True)
+def _add_batches(
+    keys,
+    new_keys,
+    u_new,
+    v_new,
+    bounds,
+    n_nodes,
+    org,
+    trust,
+    degree,
+    m,
+    u,
+    v,
+    trust_column,
+    active,
+    weight,
+    mediated,
+    counts_u,
+    counts_v,
+):
+    """Kernel of :meth:`Ties.add_batches`: the fresh ties among the candidates
+    (:func:`_fresh_keys`) written after the ``m`` existing ones into the column buffers,
+    which have room for every candidate (:func:`_append`). Returns the number added per
+    batch and in all, the keys appended since the last merge, and the degree."""
+    key, added = _fresh_keys(keys, new_keys, u_new, v_new, bounds, n_nodes)
+    if key.size:
+        new_keys, degree = _append(
+            key,
+            n_nodes,
+            org,
+            trust,
+            new_keys,
+            degree,
+            m,
+            u,
+            v,
+            trust_column,
+            active,
+            weight,
+            mediated,
+            counts_u,
+            counts_v,
+        )
+    return added, key.size, new_keys, degree
 
 
 @njit(cache=True)

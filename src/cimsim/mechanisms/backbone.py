@@ -435,28 +435,31 @@ def partner_invitation(state: Initiative) -> float:
     """The invitation rate of the meetings engaged government units convene this month
     (0: they convene none), in proportion to the partners' share of coordination and to
     their influence, at low reach; they pay for them from their reserves."""
-    pop, cal = state.pop, state.cal.backbone
+    pop = state.pop
     fade = state.partner_share()
     if fade <= 0:
         return 0.0
-    return _partner_rate(
-        pop.sector,
-        pop.engagement,
-        pop.reserve,
-        pop.influence,
-        fade,
-        constants(
-            cal.partner_cost,
-            state.cal.population.influence_government,
-            cal.partner_reach,
-            FUNCTION_SHARES["central"]["convene"],
-            cal.seats_per_capacity,
-        ),
+    return partner_rate(
+        pop.sector, pop.engagement, pop.reserve, pop.influence, fade, partner_params(state)
+    )
+
+
+def partner_params(state: Initiative) -> tuple[float, ...]:
+    """The constants of :func:`partner_rate`: what a partners' meeting costs them (at
+    full share), the government's usual influence, the partners' reach, a central
+    backbone's share of convening and the seats per unit of capacity."""
+    cal = state.cal.backbone
+    return constants(
+        cal.partner_cost,
+        state.cal.population.influence_government,
+        cal.partner_reach,
+        FUNCTION_SHARES["central"]["convene"],
+        cal.seats_per_capacity,
     )
 
 
 @njit(cache=True)
-def _partner_rate(sector, engagement, reserve, influence, fade, constants):
+def partner_rate(sector, engagement, reserve, influence, fade, constants):
     """Kernel of :func:`partner_invitation`. The convening power is the engaged units'
     influence relative to the government's usual influence (a powerless champion cannot
     bring partners to the table); the rate is ``reach * power * full * fade * seats``

@@ -29,11 +29,11 @@ FACE_TO_FACE_WEIGHT = 1.0
 def reset_month(state: Initiative) -> None:
     """Clear last month's contacts, meeting attendance and channel exposure."""
     pop, ties = state.pop, state.ties
-    ties.active[:] = False
-    ties.weight[:] = 0.0
-    ties.mediated[:] = False
-    pop.attended[:] = False
-    pop.exposure[:] = 0.0
+    ties.active.fill(False)
+    ties.weight.fill(0.0)
+    ties.mediated.fill(False)
+    pop.attended.fill(False)
+    pop.exposure.fill(0.0)
 
 
 def communicate(state: Initiative) -> None:
