@@ -5,6 +5,7 @@ another (docs/architecture.md, "The compiled kernels")."""
 from __future__ import annotations
 
 import copy
+import pickle
 import re
 import subprocess
 import sys
@@ -306,17 +307,49 @@ def test_a_run_is_the_same_without_the_compiled_in_step() -> None:
     assert done.stdout.strip() == here
 
 
+def test_the_backbones_support_is_fixed_within_a_month_only() -> None:
+    """``step`` works the backbone's support out once for the month; a change made between
+    months (a planner's slider, an event) is read by the next month and by a direct call."""
+    ini = small_model("mechelen", seed=3).initiative.run(2)
+    first = ini.backbone_support()
+    ini.resources = 0.05
+    lower = ini.backbone_support()
+    assert lower < first
+    seen = []
+    original = ini.work_and_learn
+
+    def spy() -> None:
+        seen.append(ini.backbone_support())
+        original()
+
+    ini.work_and_learn = spy
+    ini.step()
+    assert seen == [lower]
+    assert ini._support is None  # forgotten after the month
+    ini.resources = 0.9
+    assert ini.backbone_support() > first
+
+
 def test_a_copied_initiative_draws_from_its_own_generator() -> None:
     """A copy made mid-run (a planner's branch) has a generator of its own: it must not
     draw from the original's through a handle read before the copy."""
     original = small_model("mechelen", seed=11).initiative
     original.run(3)
     branch = copy.deepcopy(original)
-    branch.run(6)
+    shipped = pickle.loads(pickle.dumps(original))  # as a worker receives it
+    swapped = copy.deepcopy(original)
+    replaced = swapped.rng
+    before = replaced.bit_generator.state
+    swapped.rng = copy.deepcopy(replaced)  # a new generator object in the same state
+    for twin in (branch, shipped, swapped):
+        twin.run(6)
+    assert replaced.bit_generator.state == before  # the handle followed the new generator
     original.run(6)
     straight = small_model("mechelen", seed=11).initiative.run(9)
-    assert branch.history == original.history == straight.history
-    assert branch.rng.random() == original.rng.random() == straight.rng.random()
+    for twin in (branch, shipped, swapped, original):
+        assert twin.history == straight.history
+    draws = {twin.rng.random() for twin in (branch, shipped, swapped, original, straight)}
+    assert len(draws) == 1
 
 
 def test_kernel_files_are_every_file_with_kernels() -> None:
@@ -484,6 +517,43 @@ def test_ties_appended_in_place_equal_ties_made_at_once() -> None:
     assert ties.add(np.array([c]), np.array([d]), 0.5) == 1
     assert (twin.u[-1], twin.v[-1], twin.trust[-1]) == (a, b, 0.9)
     assert (ties.u[-1], ties.v[-1], ties.trust[-1]) == (c, d, 0.5)
+
+
+def test_batches_of_ties_are_appended_as_batch_after_batch() -> None:
+    """``add_batches`` (one compiled call) appends each batch's new ties in key order,
+    skipping loops, repeats within a batch, existing ties and ties an earlier batch added;
+    a column replaced from outside keeps its values whether or not a tie is added."""
+    from cimsim.population import Ties
+
+    rng = np.random.default_rng(5)
+    n = 50
+    org = rng.random(n) < 0.3
+    ties = Ties.make(n, np.array([0, 2]), np.array([1, 3]), 0.5, org)
+    seen = {1, 2 * n + 3}
+    for _ in range(30):
+        sizes = rng.integers(0, 6, rng.integers(1, 5))
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        a, b = rng.integers(0, n, bounds[-1]), rng.integers(0, n, bounds[-1])
+        a[: bounds[-1] // 3] = b[: bounds[-1] // 3]  # some loops
+        expected_counts, expected_keys = [], []
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            pairs = zip(a[lo:hi].tolist(), b[lo:hi].tolist(), strict=True)
+            batch = {min(x, y) * n + max(x, y) for x, y in pairs if x != y}
+            fresh = sorted(batch - seen)
+            seen |= batch
+            expected_counts.append(len(fresh))
+            expected_keys += fresh
+        m = len(ties)
+        ties.trust = ties.trust.copy()  # replaced from outside: copied into a new buffer
+        kept = ties.trust.copy()
+        added = ties.add_batches(a, b, bounds, 0.25)
+        assert added.tolist() == expected_counts
+        assert (ties.u[m:].astype(np.int64) * n + ties.v[m:]).tolist() == expected_keys
+        assert np.array_equal(ties.trust[:m], kept)
+        assert np.all(ties.trust[m:] == 0.25)
+        assert ties.trust.base is not None  # a view of its buffer again
+    assert np.array_equal(ties.keys, np.array(sorted(seen)))
+    assert np.array_equal(ties.degree, Ties.make(n, ties.u, ties.v, 0.5, org).degree)
 
 
 def _grown_ties(seed: int):

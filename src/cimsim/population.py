@@ -320,16 +320,26 @@ def _add_batches(
 def _fresh_keys(keys, new_keys, u, v, bounds, n_nodes):
     """Kernel of :meth:`Ties.add_batches`: per batch, its distinct candidate keys
     (``min * n_nodes + max`` of the ends) in order that are neither loops nor existing
-    ties (``keys`` and ``new_keys``, each sorted) nor added by an earlier batch."""
+    ties (``keys`` and ``new_keys``, each sorted) nor added by an earlier batch. A batch's
+    keys are sorted in place in one scratch array (a month brings a handful: the arrays
+    ``np.unique`` and its masks made cost more than the search)."""
     out = np.empty(u.size, np.int64)
     added = np.zeros(bounds.size - 1, np.int64)
+    scratch = np.empty(u.size, np.int64)
     k = 0
     for b in range(bounds.size - 1):
-        lo, hi = bounds[b], bounds[b + 1]
-        earlier = np.sort(out[:k])
-        ends = u[lo:hi] != v[lo:hi]
-        batch = np.minimum(u[lo:hi], v[lo:hi]) * n_nodes + np.maximum(u[lo:hi], v[lo:hi])
-        for key in np.unique(batch[ends]):
+        earlier = np.sort(out[:k]) if k else out[:0]
+        n = 0
+        for j in range(bounds[b], bounds[b + 1]):
+            if u[j] != v[j]:
+                scratch[n] = min(u[j], v[j]) * n_nodes + max(u[j], v[j])
+                n += 1
+        batch = scratch[:n]
+        batch.sort()
+        for i in range(n):
+            key = batch[i]
+            if i and key == batch[i - 1]:
+                continue
             if _holds(keys, key) or _holds(new_keys, key) or _holds(earlier, key):
                 continue
             out[k] = key
