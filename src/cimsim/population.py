@@ -291,28 +291,23 @@ def _add_batches(
     counts_v,
 ):
     """Kernel of :meth:`Ties.add_batches`: the fresh ties among the candidates
-    (:func:`_fresh_keys`) written after the ``m`` existing ones into the column buffers,
-    which have room for every candidate (:func:`_append`). Returns the number added per
-    batch and in all, the keys appended since the last merge, and the degree."""
+    (:func:`_fresh_keys`) written, in that order, into the column buffers (which have room
+    for every candidate) after the ``m`` existing ones, at trust ``trust`` and with no
+    contact this month. Returns the number added per batch and in all, the keys appended
+    since the last merge (sorted) with them merged in, and the degree with them counted."""
     key, added = _fresh_keys(keys, new_keys, u_new, v_new, bounds, n_nodes)
     if key.size:
-        new_keys, degree = _append(
-            key,
-            n_nodes,
-            org,
-            trust,
-            new_keys,
-            degree,
-            m,
-            u,
-            v,
-            trust_column,
-            active,
-            weight,
-            mediated,
-            counts_u,
-            counts_v,
-        )
+        new_keys = _merge_sorted(new_keys, np.sort(key))
+        degree = degree.copy()
+        for j in range(key.size):
+            a, b = key[j] // n_nodes, key[j] % n_nodes
+            e = m + j
+            u[e], v[e], trust_column[e], weight[e] = a, b, trust, 0.0
+            active[e], mediated[e] = False, False
+            counts_u[e] = not org[a] or org[b]
+            counts_v[e] = not org[b] or org[a]
+            degree[a] += counts_u[e]
+            degree[b] += counts_v[e]
     return added, key.size, new_keys, degree
 
 
@@ -368,42 +363,6 @@ def _merge_sorted(keys, more):
         done = at[j]
     merged[done + k :] = keys[done:]
     return merged
-
-
-@njit(cache=True)
-def _append(
-    added_keys,
-    n_nodes,
-    org,
-    trust,
-    new_keys,
-    degree,
-    m,
-    u,
-    v,
-    trust_column,
-    active,
-    weight,
-    mediated,
-    counts_u,
-    counts_v,
-):
-    """Kernel of :meth:`Ties.add_batches`: writes the ties ``added_keys`` (in that order)
-    into the column buffers after the ``m`` existing ones (their trust ``trust``, no contact
-    this month); returns ``new_keys`` (the keys appended since the last merge, sorted) with
-    them merged in, and the degree with the new ties counted."""
-    merged = _merge_sorted(new_keys, np.sort(added_keys))
-    degree = degree.copy()
-    for j in range(added_keys.size):
-        a, b = added_keys[j] // n_nodes, added_keys[j] % n_nodes
-        e = m + j
-        u[e], v[e], trust_column[e], weight[e] = a, b, trust, 0.0
-        active[e], mediated[e] = False, False
-        counts_u[e] = not org[a] or org[b]
-        counts_v[e] = not org[b] or org[a]
-        degree[a] += counts_u[e]
-        degree[b] += counts_v[e]
-    return merged, degree
 
 
 ONE_PASS_TIES = 250_000
