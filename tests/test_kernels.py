@@ -37,6 +37,8 @@ from cimsim.kernels import (
     uniforms,
 )
 from cimsim.mechanisms import backbone, communication
+from cimsim.mechanisms import recruitment as recruitment_mechanism
+from cimsim.mechanisms import trust as trust_mechanism
 from cimsim.population import ENGAGED, _rows_of_both
 
 SIZES = [*range(0, 140), 255, 256, 257, 1000, 8191, 8192, 8193, 20_001, 360_000]
@@ -762,3 +764,44 @@ def test_compiled_month_equals_the_mechanisms_one_after_another(
     ]
     assert compiled.rng.random() == by_mechanisms.rng.random()
     assert compiled.history[-1]["participation"] > 0  # something happened
+
+
+def _assign(state, month: int) -> None:
+    """Between months, a user changes the settings and the calibration in place (a field
+    assigned at month 4, a section replaced at month 8) and replaces them whole (month 12)."""
+    if month == 4:
+        state.settings.communication = 0.35
+        state.cal.agenda.convergence = 0.6
+    elif month == 8:
+        cal = state.cal.recruitment.model_copy(update={"forgetting": 0.2, "commitment_rate": 0.4})
+        state.cal.recruitment = cal
+    elif month == 12:
+        state.settings = state.settings.model_copy(update={"trust_gain": 0.25})
+        state.cal = state.cal.model_copy(deep=True)
+        state.cal.resources.fatigue_gain = 0.11
+
+
+@pytest.mark.parametrize(("name", "seed"), [("mechelen", 6), ("skive", 7)])
+def test_fixed_constants_follow_every_change_of_the_settings(name: str, seed: int) -> None:
+    """The compiled calls' constants are worked out once (``fixed_constants``), yet a field
+    assigned in place, a section replaced and the settings or calibration replaced whole
+    between months take effect the next month, as when the mechanisms' functions work
+    them out every month; the same run without the changes differs."""
+    compiled = small_model(name, seed=seed).initiative
+    by_mechanisms = copy.deepcopy(compiled)
+    unchanged = copy.deepcopy(compiled)
+    for month in range(1, 17):
+        _assign(compiled, month)
+        _assign(by_mechanisms, month)
+        compiled.step()
+        _month_by_mechanisms(by_mechanisms)
+        unchanged.step()
+    assert compiled.history == by_mechanisms.history
+    for a, b in zip(_state(compiled), _state(by_mechanisms), strict=True):
+        assert np.array_equal(a, b)
+    assert compiled.history[4:] != unchanged.history[4:]
+    fixed = compiled.fixed_constants()
+    assert fixed is compiled.fixed_constants()  # kept while nothing changes
+    assert fixed.channels == communication.channels(compiled)[1]
+    assert fixed.trust == trust_mechanism.params(compiled)
+    assert fixed.dropout == recruitment_mechanism.dropout_params(compiled.cal.recruitment)

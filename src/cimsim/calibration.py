@@ -11,15 +11,26 @@ that the brief's patterns and the credibility checks hold (see ``docs/ODD.md`` Â
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """Base of every scenario and calibration section: validated when a field is assigned,
+    and counting the assignments (:attr:`edits`), so constants worked out from the
+    sections (:meth:`cimsim.initiative.Initiative.constants`) are worked out again after
+    any change."""
+
     model_config = ConfigDict(
         extra="forbid", strict=False, validate_assignment=True, allow_inf_nan=False
     )
+    edits: ClassVar[int] = 0
+    """Assignments to a field of any section so far, in this process."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        Section.edits += 1
 
 
 def constant(
@@ -42,7 +53,7 @@ def share(default: float, plausible: tuple[float, float], doc: str) -> Any:
     return constant(default, plausible, doc, le=1.0)
 
 
-class PopulationCal(_Section):
+class PopulationCal(Section):
     """Initial attributes of stakeholders (``population.py``)."""
 
     capacity_government: float = constant(
@@ -121,7 +132,7 @@ class PopulationCal(_Section):
     intern_commitment: float = share(0.6, (0.4, 0.8), "commitment of an intern at the start")
 
 
-class NetworkCal(_Section):
+class NetworkCal(Section):
     """The stakeholder network (``network.py``)."""
 
     propensity_government: float = constant(
@@ -143,7 +154,7 @@ class NetworkCal(_Section):
     )
 
 
-class CommunicationCal(_Section):
+class CommunicationCal(Section):
     """Contacts, channels, broadcasts and door-to-door (``mechanisms/communication.py``)."""
 
     contact_rate: float = share(
@@ -176,7 +187,7 @@ class CommunicationCal(_Section):
     )
 
 
-class AgendaCal(_Section):
+class AgendaCal(Section):
     """Bounded-confidence agenda exchange (``mechanisms/agenda.py``)."""
 
     convergence: float = share(
@@ -190,7 +201,7 @@ class AgendaCal(_Section):
     )
 
 
-class TrustCal(_Section):
+class TrustCal(Section):
     """Trust on ties (``mechanisms/trust.py``)."""
 
     conflict: float = share(
@@ -206,7 +217,7 @@ class TrustCal(_Section):
     )
 
 
-class RecruitmentCal(_Section):
+class RecruitmentCal(Section):
     """Awareness, engagement, commitment and dropout (``mechanisms/recruitment.py``)."""
 
     neighbour_awareness: float = share(
@@ -285,7 +296,7 @@ class RecruitmentCal(_Section):
     )
 
 
-class ActivitiesCal(_Section):
+class ActivitiesCal(Section):
     """Activities, duplication, synergy and progress (``mechanisms/activities.py``)."""
 
     opportunity: float = constant(
@@ -306,7 +317,7 @@ class ActivitiesCal(_Section):
     )
 
 
-class MeasurementCal(_Section):
+class MeasurementCal(Section):
     """Shared measurement, gap information and small wins (``mechanisms/measurement.py``)."""
 
     coverage_rate: float = share(
@@ -350,7 +361,7 @@ class MeasurementCal(_Section):
     )
 
 
-class BackboneCal(_Section):
+class BackboneCal(Section):
     """Backbone functions and the partners' fallback (``mechanisms/backbone.py``)."""
 
     funding_base: float = share(
@@ -397,7 +408,7 @@ class BackboneCal(_Section):
     )
 
 
-class ResourcesCal(_Section):
+class ResourcesCal(Section):
     """Reserves, income, the funding pool and fatigue (``mechanisms/resources.py``)."""
 
     income: float = constant(
@@ -432,7 +443,7 @@ class ResourcesCal(_Section):
     )
 
 
-class UrgencyCal(_Section):
+class UrgencyCal(Section):
     """Urgency and its renewal (``model.py``, ``interventions.py``)."""
 
     floor: float = share(0.5, (0.3, 0.7), "urgency decays toward this share of its initial value")
@@ -441,7 +452,7 @@ class UrgencyCal(_Section):
     )
 
 
-class Calibration(_Section):
+class Calibration(Section):
     """All behavioural constants, one section per mechanism."""
 
     population: PopulationCal = Field(default_factory=PopulationCal)
@@ -457,7 +468,7 @@ class Calibration(_Section):
     urgency: UrgencyCal = Field(default_factory=UrgencyCal)
 
 
-class Structure(_Section):
+class Structure(Section):
     """Structural choices: alternative formulations a researcher can compare."""
 
     urgency: Literal["gate", "additive"] = Field(

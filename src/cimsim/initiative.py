@@ -25,7 +25,7 @@ initiative as a Mesa ``Model``, with agents and a DataCollector for those who lo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -57,10 +57,45 @@ from cimsim.population import (
     TieIndex,
     engaged_ties_of,
 )
-from cimsim.scenario import Scenario, load_scenario
+from cimsim.scenario import Scenario, Section, load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+class FixedConstants(NamedTuple):
+    """The constants of the month's compiled calls that only the settings and the
+    calibration set, each worked out by its mechanism's function (see
+    :meth:`Initiative.fixed_constants`)."""
+
+    activity: np.ndarray
+    """:func:`communication.channels`: how active each engagement state is on its ties."""
+    channels: tuple[float, ...]
+    """:func:`communication.channels`: the contact rates, reaches and pulls."""
+    partners: tuple[float, ...]
+    """:func:`backbone.partner_params`."""
+    meeting_size: int
+    initial_trust: float
+    agenda: tuple[float, ...]
+    """:func:`agenda.params`."""
+    trust: tuple[float, ...]
+    """:func:`trust.params`."""
+    awareness: tuple[float, ...]
+    """Neighbours' awareness, forgetting, and the trust a leaver's ties keep
+    (:func:`trust.keep_after_withdrawal`)."""
+    dropout: tuple[float, ...]
+    """:func:`recruitment.dropout_params`."""
+    feedback: tuple[float, ...]
+    """The gap floor, measurement's gap base, win pace and word of mouth, initial trust,
+    the trust a visible win gives, and the initial reserve."""
+    activities: tuple[float, ...]
+    """:func:`activities.params`."""
+    measurement: tuple[float, ...]
+    """:func:`measurement.params`."""
+    commitment: tuple[float, ...]
+    """:func:`recruitment.commitment_params`."""
+    resources: tuple[float, ...]
+    """:func:`resources.params`."""
 
 
 class Initiative:
@@ -125,6 +160,7 @@ class Initiative:
         """Every month's reporters, month 0 (the initial state) first."""
         self.area_history = [self.progress.copy()]
         self._handle: tuple[np.random.Generator, np.ndarray] | None = None
+        self._fixed: tuple[int, object, object, FixedConstants] | None = None
 
     # ------------------------------------------------------------------ backbone
 
@@ -187,6 +223,52 @@ class Initiative:
 
     # ------------------------------------------------------------------ the month
 
+    def fixed_constants(self) -> FixedConstants:
+        """The compiled calls' constants that only :attr:`settings` and :attr:`cal` set,
+        worked out once and again only after a field of any section was assigned
+        (:attr:`cimsim.scenario.Section.edits`) or either was replaced: a month no longer
+        works them out from the sections (about 15 functions a month)."""
+        held = self._fixed
+        if (
+            held is not None
+            and held[0] == Section.edits
+            and held[1] is self.settings
+            and held[2] is self.cal
+        ):
+            return held[3]
+        cal, settings = self.cal, self.settings
+        activity, channels = communication.channels(self)
+        fixed = FixedConstants(
+            activity=activity,
+            channels=channels,
+            partners=backbone.partner_params(self),
+            meeting_size=int(cal.backbone.meeting_size),
+            initial_trust=float(settings.initial_trust),
+            agenda=agenda.params(self),
+            trust=trust.params(self),
+            awareness=constants(
+                cal.recruitment.neighbour_awareness,
+                cal.recruitment.forgetting,
+                trust.keep_after_withdrawal(self),
+            ),
+            dropout=recruitment.dropout_params(cal.recruitment),
+            feedback=constants(
+                cal.activities.gap_floor,
+                cal.measurement.gap_base,
+                cal.measurement.win_pace,
+                cal.measurement.word_of_mouth,
+                settings.initial_trust,
+                settings.trust_gain * cal.trust.win_trust,
+                cal.population.initial_reserve,
+            ),
+            activities=activities.params(cal.activities),
+            measurement=measurement.params(cal.measurement),
+            commitment=recruitment.commitment_params(cal.recruitment),
+            resources=resources.params(cal.resources),
+        )
+        self._fixed = (Section.edits, settings, cal, fixed)
+        return fixed
+
     def rng_handle(self) -> np.ndarray:
         """:attr:`rng` as the month's compiled calls take it
         (:func:`cimsim.kernels.generator_handle`), made again when ``rng`` is replaced (a
@@ -201,8 +283,8 @@ class Initiative:
     def __getstate__(self) -> dict:
         """The state a copy or a pickle takes: all but the generator handle, which holds an
         address in this process (a copy's ``rng`` is another generator, found again by
-        :meth:`rng_handle`)."""
-        return {**self.__dict__, "_handle": None}
+        :meth:`rng_handle`), and the fixed constants (worked out again when first asked)."""
+        return {**self.__dict__, "_handle": None, "_fixed": None}
 
     def step(self) -> None:
         """Advance the initiative by one month. Once the month's events have fired, the
@@ -238,8 +320,7 @@ class Initiative:
         partners'; agenda exchange and trust on the contacted ties. One compiled call
         (:func:`_talk`) runs each mechanism's kernel in turn, as the mechanisms' functions
         would."""
-        pop, ties = self.pop, self.ties
-        activity, channels = communication.channels(self)
+        pop, ties, fixed = self.pop, self.ties, self.fixed_constants()
         groups = backbone.rounds(self.backbones)
         units = [unit for group in groups for unit in group]
         # the partners' rate is worked out in _talk (backbone.partner_invitation)
@@ -267,16 +348,16 @@ class Initiative:
             ties.active,
             ties.weight,
             ties.mediated,
-            activity,
-            channels,
+            fixed.activity,
+            fixed.channels,
             float(self.partner_share()),
-            backbone.partner_params(self),
+            fixed.partners,
             *backbone.job_arrays(jobs),
             np.array(bounds, np.int64),
-            int(self.cal.backbone.meeting_size),
-            float(self.settings.initial_trust),
-            agenda.params(self),
-            trust.params(self),
+            fixed.meeting_size,
+            fixed.initial_trust,
+            fixed.agenda,
+            fixed.trust,
             ties.index_fields(),
         )
         for unit, n in zip(units, attendees[:-1].tolist(), strict=True):  # [-1]: partners
@@ -286,8 +367,7 @@ class Initiative:
         """Steps 6-7 of the month: awareness, engagement and dropout; the backbone brokers
         new ties. One compiled call (:func:`_join_and_leave`) runs each mechanism's kernel
         in turn, as the mechanisms' functions would; the new ties are appended after it."""
-        pop, ties = self.pop, self.ties
-        rec = self.cal.recruitment
+        pop, ties, fixed = self.pop, self.ties, self.fixed_constants()
         dropped, a, b, bounds = _join_and_leave(
             self.rng_handle(),
             NUMPY_FIELDS,
@@ -313,10 +393,10 @@ class Initiative:
             ties.counts_u,
             ties.counts_v,
             ties.trust,
-            constants(rec.neighbour_awareness, rec.forgetting, trust.keep_after_withdrawal(self)),
+            fixed.awareness,
             recruitment.exposure_params(self),
             recruitment.engage_params(self),
-            recruitment.dropout_params(rec),
+            fixed.dropout,
             *backbone.brokering(self, [unit.brokerage() for unit in self.backbones]),
             ties.index_fields(),
         )
@@ -328,7 +408,7 @@ class Initiative:
         work on issue areas, progress is made and measured, feedback and resources flow,
         and the month's reporters are recorded. One compiled call (:func:`_work_and_learn`)
         runs each mechanism's kernel in turn, as the mechanisms' functions would."""
-        pop, ties, cal = self.pop, self.ties, self.cal
+        pop, ties, fixed = self.pop, self.ties, self.fixed_constants()
         load, staff, partners = measurement.runners(self)
         richness, matcher = measurement.matching(self)
         support = float(min(1.0, self.backbone_support()))
@@ -393,19 +473,11 @@ class Initiative:
                 int(self.initial_champions),
                 *constants(self.backbone_function("fundraise"), support, self.dropped),
             ),
-            constants(
-                cal.activities.gap_floor,
-                cal.measurement.gap_base,
-                cal.measurement.win_pace,
-                cal.measurement.word_of_mouth,
-                self.settings.initial_trust,
-                self.settings.trust_gain * cal.trust.win_trust,
-                cal.population.initial_reserve,
-            ),
-            activities.params(cal.activities),
-            measurement.params(cal.measurement),
-            recruitment.commitment_params(cal.recruitment),
-            resources.params(cal.resources),
+            fixed.feedback,
+            fixed.activities,
+            fixed.measurement,
+            fixed.commitment,
+            fixed.resources,
             ties.index_fields(),
         )
         self.gains.append(gain)

@@ -17,22 +17,16 @@ from functools import cache, reduce
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from cimsim.calibration import Calibration, Structure
+from cimsim.calibration import Calibration, Section, Structure
 from cimsim.errors import ScenarioError
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 """A float in [0, 1]."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", strict=False, validate_assignment=True, allow_inf_nan=False
-    )
-
-
-class PopulationSection(_Section):
+class PopulationSection(Section):
     """How many stakeholders of each sector; citizens are agents standing for residents."""
 
     government: int = Field(10, ge=1, le=10_000, description="government units (departments)")
@@ -48,14 +42,14 @@ class PopulationSection(_Section):
     )
 
 
-class NetworkSection(_Section):
+class NetworkSection(Section):
     """The stakeholder network: sector and community blocks joined by bridging ties."""
 
     mean_degree: float = Field(8.0, ge=1.0, le=100.0, description="mean ties per stakeholder")
     within_group: Unit = Field(0.75, description="share of ties inside the own sector/community")
 
 
-class PreconditionsSection(_Section):
+class PreconditionsSection(Section):
     """The three preconditions of the Collective Impact Model."""
 
     urgency: Unit = Field(0.6, description="initial external pressure for change")
@@ -65,7 +59,7 @@ class PreconditionsSection(_Section):
     resources: Unit = Field(0.6, description="adequacy of budgets (income relative to need)")
 
 
-class SettingsSection(_Section):
+class SettingsSection(Section):
     """Trust and communication settings."""
 
     initial_trust: Unit = Field(0.4, description="trust on every tie at the start")
@@ -78,7 +72,7 @@ class SettingsSection(_Section):
     confidence: Unit = Field(0.3, description="bounded-confidence threshold for agenda exchange")
 
 
-class BackboneSection(_Section):
+class BackboneSection(Section):
     """The backbone organisation: central, split (core team + steering group) or distributed."""
 
     enabled: bool = Field(True, description="whether a backbone organisation exists")
@@ -88,14 +82,14 @@ class BackboneSection(_Section):
     )
 
 
-class MeasurementSection(_Section):
+class MeasurementSection(Section):
     """Shared measurement: whether it runs and how many indicators it tracks."""
 
     enabled: bool = Field(True, description="whether a shared measurement system exists")
     indicators: int = Field(30, ge=1, le=1000, description="number of shared indicators")
 
 
-class ActivitiesSection(_Section):
+class ActivitiesSection(Section):
     """Issue areas the initiative works on, and special contributor programmes."""
 
     areas: list[str] = Field(
@@ -123,7 +117,7 @@ class ActivitiesSection(_Section):
         return self
 
 
-class _Event(_Section):
+class _Event(Section):
     month: int = Field(ge=1, le=10_000, description="month at whose start the event happens")
 
     FORM: ClassVar[tuple[str | None, float | int | None]] = (None, None)
@@ -219,7 +213,7 @@ Intervention = Annotated[reduce(operator.or_, EVENT_CLASSES), Field(discriminato
 """One scheduled event of any kind (pydantic picks the class by ``kind``)."""
 
 
-class Scenario(_Section):
+class Scenario(Section):
     """A complete, validated scenario: the single input of
     :class:`~cimsim.initiative.Initiative` and :class:`~cimsim.model.CollectiveImpactModel`."""
 
