@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class Section(BaseModel):
     """Base of every scenario and calibration section: validated when a field is assigned,
     and counting the assignments (:attr:`edits`), so constants worked out from the
-    sections (:meth:`cimsim.initiative.Initiative.constants`) are worked out again after
-    any change."""
+    sections (:meth:`cimsim.initiative.Initiative.fixed_constants`) are worked out again
+    after any change."""
 
     model_config = ConfigDict(
         extra="forbid", strict=False, validate_assignment=True, allow_inf_nan=False

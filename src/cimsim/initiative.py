@@ -226,7 +226,7 @@ class Initiative:
     def fixed_constants(self) -> FixedConstants:
         """The compiled calls' constants that only :attr:`settings` and :attr:`cal` set,
         worked out once and again only after a field of any section was assigned
-        (:attr:`cimsim.scenario.Section.edits`) or either was replaced: a month no longer
+        (:attr:`cimsim.calibration.Section.edits`) or either was replaced: a month no longer
         works them out from the sections (about 15 functions a month)."""
         held = self._fixed
         if (
