@@ -35,6 +35,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba
+
 import cimsim
 
 MALMO_ORGS = ("government", "businesses", "civil_society")
@@ -247,14 +249,21 @@ def bench_build(cfg: Config, seed: int, with_virus: bool) -> dict[str, float]:
 
 
 def bench_scaling(cfg: Config, seed: int) -> dict[str, float]:
-    """3. Per agent-step at ``cfg.large`` relative to ``cfg.small`` agents, interleaved."""
-    print(f"\n[3] scaling: per agent-step at {cfg.large:,} vs {cfg.small:,} agents")
+    """3. Per agent-step at ``cfg.large`` relative to ``cfg.small`` agents, interleaved, on
+    one thread (how the work grows with the size; a large run would otherwise share its
+    widest passes among the cores, ``cimsim.kernels.use_threads``)."""
+    print(f"\n[3] scaling: per agent-step at {cfg.large:,} vs {cfg.small:,} agents (one thread)")
     t_small, t_large = [], []
-    for i in range(cfg.repeats):
-        *us, n_small = per_agent_step_us(lambda i=i: build_ours(cfg.small, seed + i), cfg.steps)
-        t_small.append(tuple(us))
-        *us, n_large = per_agent_step_us(lambda i=i: build_ours(cfg.large, seed + i), cfg.steps)
-        t_large.append(tuple(us))
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        for i in range(cfg.repeats):
+            *us, n_small = per_agent_step_us(lambda i=i: build_ours(cfg.small, seed + i), cfg.steps)
+            t_small.append(tuple(us))
+            *us, n_large = per_agent_step_us(lambda i=i: build_ours(cfg.large, seed + i), cfg.steps)
+            t_large.append(tuple(us))
+    finally:
+        numba.set_num_threads(threads)
     (small_us, small_cpu), (large_us, large_cpu) = medians(t_small), medians(t_large)
     ratio, cpu_ratio = large_us / small_us, large_cpu / small_cpu
     row(
@@ -312,7 +321,9 @@ t2 = time.perf_counter()
 model.run({months})
 t3 = time.perf_counter()
 c3 = time.process_time()
+from cimsim.kernels import use_threads
 print(json.dumps(dict(
+    threads=use_threads(len(model.ties)),
     agents=len(model.pop), ties=len(model.ties), load_s=t1 - t0, build_s=t2 - t1,
     run_s=t3 - t2, total_s=t3 - t0, total_cpu_s=c3 - c0, base_kib=base_kib,
     peak_kib=peak_kib(), ru_maxrss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -321,39 +332,61 @@ print(json.dumps(dict(
 """
 
 
-def bench_full_scale(cfg: Config, seed: int) -> dict[str, float]:
-    """4. Malmö at full scale in a fresh subprocess: wall time and peak RSS."""
-    print(
-        f"\n[4] {cfg.full_scale_label}: {cfg.full_citizens:,} citizens, {cfg.full_months} months"
-        " (fresh subprocess)"
-    )
+def _full_scale_child(cfg: Config, seed: int, threads: int | None) -> dict:
+    """One full-scale run in a fresh subprocess (``threads``: ``NUMBA_NUM_THREADS``; None:
+    numba's default, every core this process may use)."""
     code = CHILD_CODE.format(
         path=[os.path.dirname(os.path.abspath(__file__)), *filter(None, sys.path)],
         citizens=cfg.full_citizens,
         seed=seed,
         months=cfg.full_months,
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    env = dict(os.environ)
+    if threads is not None:
+        env["NUMBA_NUM_THREADS"] = str(threads)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
     if proc.returncode != 0:
         print(proc.stderr, file=sys.stderr)
         raise RuntimeError("full-scale subprocess failed")
-    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_full_scale(cfg: Config, seed: int) -> dict[str, float]:
+    """4. Malmö at full scale in a fresh subprocess: wall time and peak RSS, as it runs (the
+    widest passes on every core: ``kernels.use_threads``) and on one thread (as a worker
+    of a process pool runs it); the same run either way."""
+    print(
+        f"\n[4] {cfg.full_scale_label}: {cfg.full_citizens:,} citizens, {cfg.full_months} months"
+        " (fresh subprocess)"
+    )
+    res = _full_scale_child(cfg, seed, None)
+    one = _full_scale_child(cfg, seed, 1)
+    if one["impact"] != res["impact"]:
+        raise RuntimeError("full scale on threads and on one thread differ")
     peak_gib = res["peak_kib"] / 2**20  # ru_maxrss is in KiB on Linux
     row("agents / ties", f"{res['agents']:,} / {res['ties']:,}")
     row("load scenario", fmt_s(res["load_s"]))
     row("build model", fmt_s(res["build_s"]))
-    row(f"run {cfg.full_months} months", fmt_s(res["run_s"]))
+    threads = f"on {res['threads']} threads" if res["threads"] else "on one thread"
+    row(f"run {cfg.full_months} months", fmt_s(res["run_s"]), threads)
     row(
         "total wall time (build + run)",
         fmt_s(res["total_s"]),
         f"CPU {res['total_cpu_s']:.2f} s; target < {TARGET_FULL_S:g} s",
     )
     row(
+        "  the same on one thread",
+        fmt_s(one["total_s"]),
+        f"run {one['run_s']:.2f} s; {one['total_s'] / res['total_s']:.2f}x the time",
+    )
+    row(
         "peak RSS (VmHWM; ru_maxrss if no /proc)",
         f"{peak_gib:8.3f} GiB",
         f"after imports {res['base_kib'] / 2**20:.3f} GiB; target < {TARGET_FULL_GIB:g} GiB",
     )
-    return {**res, "peak_gib": peak_gib}
+    return {**res, "peak_gib": peak_gib, "one_thread_s": one["total_s"]}
 
 
 def bench_scenarios(cfg: Config, seed: int) -> dict[str, float]:

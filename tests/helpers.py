@@ -64,3 +64,10 @@ def replicate(name: str, overrides: dict, months: int = 120, seeds=SEEDS):
 def finals(runs, column: str, month: int = -1) -> np.ndarray:
     """One reporter at one month across replicate runs."""
     return np.array([df[column].iloc[month] for df in runs])
+
+
+def threads_allowed_here() -> bool:
+    """Whether this process's runs may take threads (run in a pool's worker: picklable)."""
+    from cimsim import kernels
+
+    return kernels._threads_allowed

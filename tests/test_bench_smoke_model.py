@@ -38,5 +38,6 @@ def test_quick_benchmark_prints_ratios(capsys):
     assert results["boltzmann"]["ratio"] > 0
     assert results["scaling"]["ratio"] > 0
     assert results["full_scale"]["peak_gib"] > 0
+    assert results["full_scale"]["one_thread_s"] > 0 and "the same on one thread" in out
     assert results["command_line"]["help"] > 0 and results["command_line"]["run_json"] > 0
     assert set(results["scenarios"]) >= {"malmo", "mechelen", "skive"}

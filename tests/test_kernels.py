@@ -98,9 +98,10 @@ def test_rows_of_two_nested_masks_are_numpys() -> None:
         for share in (0.0, 0.02, 0.5, 1.0):
             first = rng.random(n) < share
             second = first & (rng.random(n) < 0.5)
-            rows, inner = _rows_of_both(first, second)
-            assert np.array_equal(rows, np.flatnonzero(first)), n
-            assert np.array_equal(inner, np.flatnonzero(second)), n
+            for threads in (0, 1, 2, 3, 7):  # serially, and in that many stretches
+                rows, inner = _rows_of_both(first, second, threads)
+                assert np.array_equal(rows, np.flatnonzero(first)), (n, threads)
+                assert np.array_equal(inner, np.flatnonzero(second)), (n, threads)
 
 
 SPECIAL = np.array(
@@ -639,7 +640,9 @@ def test_kernels_read_the_same_ties_through_any_tie_index(seed: int, engaged_sha
     for index in indices:
         got = [neighbourhood_mean_at(rows, *ends, ties.degree, 0.4, index)]
         people = (sector, influence, engagement, champion, np.zeros(n), np.zeros(n, np.bool_))
-        got.append(recruitment.drive(*ends, *people, constants, wanted, index))
+        got.append(recruitment.drive(*ends, *people, constants, wanted, index, 0))
+        on_threads = recruitment.drive(*ends, *people, constants, wanted, index, 2)
+        assert np.array_equal(got[-1], on_threads, equal_nan=True)
         trust_after = ties.trust.copy()
         trust._withdraw(rows, n, ties.u, ties.v, trust_after, 0.7, index)
         got.append(trust_after)
@@ -647,7 +650,10 @@ def test_kernels_read_the_same_ties_through_any_tie_index(seed: int, engaged_sha
         meeting = (rows, rows % 3, n, active, mediated, weight, True, index)
         backbone._contact_in_meetings(ties.u, ties.v, *meeting)
         got += [active, mediated, weight]
-        got += list(engaged_ties_of(*ends, ties.degree, 0.4, engagement, ties.org, index))
+        got += list(engaged_ties_of(*ends, ties.degree, 0.4, engagement, ties.org, index, 0))
+        on_threads = engaged_ties_of(*ends, ties.degree, 0.4, engagement, ties.org, index, 2)
+        for a, b in zip(got[-5:], on_threads, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8))
         results.append(got)
     one_pass = _engaged_ties_in_one_pass(
         *ends, ties.degree, 0.4, engagement == ENGAGED, ties.org

@@ -40,6 +40,7 @@ from cimsim.kernels import (
     generator_handle,
     masked_mean,
     mean_at,
+    use_threads,
 )
 from cimsim.mechanisms import (
     activities,
@@ -359,6 +360,7 @@ class Initiative:
             fixed.agenda,
             fixed.trust,
             ties.index_fields(),
+            use_threads(ties.u.size),
         )
         for unit, n in zip(units, attendees[:-1].tolist(), strict=True):  # [-1]: partners
             unit.meetings_held += n
@@ -399,6 +401,7 @@ class Initiative:
             fixed.dropout,
             *backbone.brokering(self, [unit.brokerage() for unit in self.backbones]),
             ties.index_fields(),
+            use_threads(ties.u.size),
         )
         self.dropped = dropped
         backbone.add_introduced(self, self.backbones, a, b, bounds)
@@ -479,6 +482,7 @@ class Initiative:
             fixed.commitment,
             fixed.resources,
             ties.index_fields(),
+            use_threads(ties.u.size),
         )
         self.gains.append(gain)
         self.latest = dict(zip(indicators.REPORTERS, values.tolist(), strict=True))
@@ -572,6 +576,7 @@ def _work_and_learn(
     commitment_constants,
     resource_constants,
     index_fields,
+    threads,
 ):
     """Kernel of :meth:`Initiative.work_and_learn`: steps 8-12, each mechanism's kernel in
     schedule order. ``state`` holds the month's scalars (see the caller); ``index_fields`` is
@@ -606,7 +611,7 @@ def _work_and_learn(
     )
     # the ties between the engaged and the engaged's trust, read before step 10's rewards
     engaged_tie, partner_tie, engaged_idx, partner_idx, node_trust = engaged_ties_of(
-        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, engagement, org, index
+        u, v, counts_u, counts_v, tie_trust, degree, initial_trust, engagement, org, index, threads
     )
     # 8. activity allocation, using last month's gap information
     activities.choose_areas(
@@ -755,6 +760,7 @@ def _talk(
     agenda_constants,
     trust_constants,
     index_fields,
+    threads,
 ):
     """Kernel of :meth:`Initiative.talk`: steps 2-5, each mechanism's kernel in schedule
     order. The conveners' jobs come in rounds (``bounds``); the last round is the
@@ -774,7 +780,7 @@ def _talk(
         )
     # 2. continuous communication
     reached, visited = communication.contact(
-        rng, u, v, engagement, sector, activity, channels, active, weight, exposure
+        rng, u, v, engagement, sector, activity, channels, active, weight, exposure, threads
     )
     # 3. meetings (trust does not change while they are held; the attendees read theirs)
     attendees = np.zeros(rates.size, np.int64)
@@ -811,10 +817,22 @@ def _talk(
         )
     # 4. common agenda on the contacted ties
     idx, agreed = agenda.exchange(
-        active, u, v, tie_trust, weight, mediated, counts_u, counts_v, position, agenda_constants
+        active,
+        u,
+        v,
+        tie_trust,
+        weight,
+        mediated,
+        counts_u,
+        counts_v,
+        position,
+        agenda_constants,
+        threads,
     )
     # 5. trust on the contacted ties
-    trust.update(idx, agreed, u, v, tie_trust, weight, mediated, influence, trust_constants)
+    trust.update(
+        idx, agreed, u, v, tie_trust, weight, mediated, influence, trust_constants, threads
+    )
     return reached, visited, attendees, idx, agreed
 
 
@@ -854,6 +872,7 @@ def _join_and_leave(
     broker_rate,
     residents_rate,
     index_fields,
+    threads,
 ):
     """Kernel of :meth:`Initiative.join_and_leave`: steps 6-7, each mechanism's kernel in
     schedule order (``index_fields``: :meth:`cimsim.population.Ties.index_fields`).
@@ -879,6 +898,7 @@ def _join_and_leave(
         attended,
         neighbour_awareness,
         forgetting,
+        threads,
     )
     recruitment.join(
         rng,
@@ -900,6 +920,7 @@ def _join_and_leave(
         exposure_constants,
         engage_constants,
         index,
+        threads,
     )
     dropped = recruitment.leave(
         rng,

@@ -25,11 +25,12 @@ import functools
 import hashlib
 import os
 import sys
+import threading
 from typing import NamedTuple
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import get_num_threads, njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic, typeof_impl
 
@@ -320,6 +321,146 @@ instead of 1.95 one after another; three (1.40 ns) and four (1.55 ns) run out of
 (a 128-bit state takes two)."""
 
 
+def _fill_pcg64(
+    builder: ir.IRBuilder,
+    put: object,
+    n: ir.Value,
+    start: ir.Value,
+    inc: ir.Value,
+    lanes: int = _PCG64_LANES,
+) -> ir.Value:
+    """PCG64's next ``n`` doubles from state ``start``, each handed to ``put(i, draw)``
+    (``i`` from 0), ``lanes`` states stepped side by side (:func:`fill_uniforms`). Returns the
+    state after the last draw."""
+    i64, i128 = ir.IntType(64), ir.IntType(128)
+    multiplier, factor = _pcg64_jump(lanes)
+    jump = builder.mul(inc, ir.Constant(i128, factor))
+    current = cgutils.alloca_once(builder, i128)
+    builder.store(start, current)
+    blocks = builder.udiv(n, ir.Constant(i64, lanes))
+    lane = [cgutils.alloca_once(builder, i128) for _ in range(lanes)]
+    with builder.if_then(builder.icmp_unsigned(">", blocks, ir.Constant(i64, 0))):
+        state = builder.load(current)
+        for slot in lane:  # the states of the first block's draws
+            state = _pcg64_step(builder, state, inc)
+            builder.store(state, slot)
+        with cgutils.for_range(builder, blocks) as loop:
+            first = builder.mul(loop.index, ir.Constant(i64, lanes))
+            for j, slot in enumerate(lane):
+                state = builder.load(slot)
+                put(builder.add(first, ir.Constant(i64, j)), _pcg64_double(builder, state))
+                if j == lanes - 1:
+                    builder.store(state, current)
+                builder.store(_pcg64_step(builder, state, jump, multiplier), slot)
+    done = builder.mul(blocks, ir.Constant(i64, lanes))
+    with cgutils.for_range(builder, builder.sub(n, done)) as loop:
+        state = _pcg64_step(builder, builder.load(current), inc)
+        builder.store(state, current)
+        put(builder.add(done, loop.index), _pcg64_double(builder, state))
+    return builder.load(current)
+
+
+def _pcg64_advance(
+    builder: ir.IRBuilder, state: ir.Value, inc: ir.Value, delta: ir.Value
+) -> ir.Value:
+    """PCG64's state ``delta`` draws on (a 64-bit count), in 64 squarings: the multiplier and
+    increment of ``2**b`` steps are squared up bit by bit and applied where ``delta`` has
+    bit ``b`` (Brown 1994, "Random number generation with arbitrary strides"; PCG's
+    ``pcg_advance_lcg_128``)."""
+    i64, i128 = ir.IntType(64), ir.IntType(128)
+    slots = [cgutils.alloca_once(builder, i128) for _ in range(4)]
+    values = (1, 0, _PCG64_MULTIPLIER, None)  # acc_mult, acc_plus, cur_mult, cur_plus
+    for slot, value in zip(slots, values, strict=True):
+        builder.store(inc if value is None else ir.Constant(i128, value), slot)
+    acc_mult, acc_plus, cur_mult, cur_plus = slots
+    with cgutils.for_range(builder, ir.Constant(i64, 64)) as loop:
+        bit = builder.trunc(builder.lshr(delta, loop.index), ir.IntType(1))
+        mult, plus = builder.load(cur_mult), builder.load(cur_plus)
+        a_mult, a_plus = builder.load(acc_mult), builder.load(acc_plus)
+        builder.store(builder.select(bit, builder.mul(a_mult, mult), a_mult), acc_mult)
+        stepped = builder.add(builder.mul(a_plus, mult), plus)
+        builder.store(builder.select(bit, stepped, a_plus), acc_plus)
+        builder.store(builder.mul(builder.add(mult, ir.Constant(i128, 1)), plus), cur_plus)
+        builder.store(builder.mul(mult, mult), cur_mult)
+    return builder.add(builder.mul(builder.load(acc_mult), state), builder.load(acc_plus))
+
+
+def _pcg64_words_at(builder: ir.IRBuilder, address: ir.Value) -> ir.Value:
+    """:func:`_pcg64_state` of the state pointer ``address`` (see :func:`pcg64_address`)."""
+    holder = builder.inttoptr(address, ir.IntType(128).as_pointer().as_pointer())
+    return builder.load(holder, align=8)
+
+
+@intrinsic
+def pcg64_address(typingctx, bits):
+    """The bit generator's state pointer where its draws are numpy's PCG64 stepped here
+    (:data:`PCG64_INLINE`), else 0: what :func:`uniforms_threads` hands its threads."""
+    if not isinstance(bits, types.NumPyRandomBitGeneratorType):
+        return None
+
+    def codegen(context, builder, signature, values):
+        proxy = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=values[0])
+        address = (
+            builder.zext(proxy.state, ir.IntType(64))
+            if proxy.state.type.width < 64
+            else proxy.state
+        )
+        return builder.select(_is_pcg64(builder, proxy), address, ir.Constant(ir.IntType(64), 0))
+
+    return types.uint64(bits), codegen
+
+
+@intrinsic
+def fill_pcg64_stretch(typingctx, address, out, lo, hi):
+    """Fill ``out[lo:hi]`` with the draws ``lo`` to ``hi - 1`` from PCG64's state at
+    ``address`` (:func:`pcg64_address`), leaving the state as it is: the state ``lo`` draws
+    on is worked out at once (:func:`_pcg64_advance`)."""
+    if not (
+        isinstance(out, types.Array)
+        and out.dtype == types.float64
+        and out.ndim == 1
+        and out.layout == "C"
+        and isinstance(lo, types.Integer)
+        and isinstance(hi, types.Integer)
+    ):
+        return None
+
+    def codegen(context, builder, signature, values):
+        array = context.make_array(signature.args[1])(context, builder, values[1])
+        first = context.cast(builder, values[2], signature.args[2], types.int64)
+        last = context.cast(builder, values[3], signature.args[3], types.int64)
+        data = array.data
+        words = _pcg64_words_at(builder, values[0])
+        inc = _pcg64_increment(builder, words)
+        start = _pcg64_advance(builder, builder.load(words, align=8), inc, first)
+
+        def put(at: ir.Value, draw: ir.Value) -> None:
+            builder.store(draw, builder.gep(data, [builder.add(first, at)]))
+
+        with builder.if_then(builder.icmp_signed(">", last, first)):
+            _fill_pcg64(builder, put, builder.sub(last, first), start, inc)
+        return context.get_dummy_value()
+
+    return types.none(address, out, lo, hi), codegen
+
+
+@intrinsic
+def advance_pcg64(typingctx, address, steps):
+    """Move PCG64's state at ``address`` (:func:`pcg64_address`) ``steps`` draws on."""
+    if not isinstance(steps, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, values):
+        delta = context.cast(builder, values[1], signature.args[1], types.int64)
+        words = _pcg64_words_at(builder, values[0])
+        inc = _pcg64_increment(builder, words)
+        state = _pcg64_advance(builder, builder.load(words, align=8), inc, delta)
+        builder.store(state, words, align=8)
+        return context.get_dummy_value()
+
+    return types.none(address, steps), codegen
+
+
 @intrinsic
 def fill_uniforms(typingctx, bits, out):
     """Fill ``out`` (a contiguous float64 array) with the bit generator's next doubles, as
@@ -340,10 +481,8 @@ def fill_uniforms(typingctx, bits, out):
         and out.layout == "C"
     ):
         return None
-    lanes = _PCG64_LANES
 
     def codegen(context, builder, signature, values):
-        i64, i128 = ir.IntType(64), ir.IntType(128)
         proxy = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=values[0])
         array = context.make_array(signature.args[1])(context, builder, values[1])
         n, data = builder.extract_value(array.shape, 0), array.data
@@ -355,34 +494,8 @@ def fill_uniforms(typingctx, bits, out):
             with pcg64:
                 words = _pcg64_state(builder, proxy)
                 inc = _pcg64_increment(builder, words)
-                multiplier, factor = _pcg64_jump(lanes)
-                jump = builder.mul(inc, ir.Constant(i128, factor))
-                current = cgutils.alloca_once(builder, i128)
-                builder.store(builder.load(words, align=8), current)
-                blocks = builder.udiv(n, ir.Constant(i64, lanes))
-                lane = [cgutils.alloca_once(builder, i128) for _ in range(lanes)]
-                with builder.if_then(builder.icmp_unsigned(">", blocks, ir.Constant(i64, 0))):
-                    state = builder.load(current)
-                    for slot in lane:  # the states of the first block's draws
-                        state = _pcg64_step(builder, state, inc)
-                        builder.store(state, slot)
-                    with cgutils.for_range(builder, blocks) as loop:
-                        first = builder.mul(loop.index, ir.Constant(i64, lanes))
-                        for j, slot in enumerate(lane):
-                            state = builder.load(slot)
-                            put(
-                                builder.add(first, ir.Constant(i64, j)),
-                                _pcg64_double(builder, state),
-                            )
-                            if j == lanes - 1:
-                                builder.store(state, current)
-                            builder.store(_pcg64_step(builder, state, jump, multiplier), slot)
-                done = builder.mul(blocks, ir.Constant(i64, lanes))
-                with cgutils.for_range(builder, builder.sub(n, done)) as loop:
-                    state = _pcg64_step(builder, builder.load(current), inc)
-                    builder.store(state, current)
-                    put(builder.add(done, loop.index), _pcg64_double(builder, state))
-                builder.store(builder.load(current), words, align=8)
+                state = _fill_pcg64(builder, put, n, builder.load(words, align=8), inc)
+                builder.store(state, words, align=8)
             with other:
                 function = _draw_function(builder, proxy)
                 with cgutils.for_range(builder, n) as loop:
@@ -397,6 +510,35 @@ def uniforms(rng, n: int) -> np.ndarray:
     """``rng.random(n)``, the same draws in the same order (:func:`fill_uniforms`)."""
     out = np.empty(n, np.float64)
     fill_uniforms(rng.bit_generator, out)
+    return out
+
+
+THREADED_DRAWS = 100_000
+"""From how many draws :func:`uniforms_on` draws on the threads."""
+
+
+@njit(cache=True)
+def uniforms_on(rng, n: int, threads: int) -> np.ndarray:
+    """:func:`uniforms` (``rng.random(n)``), drawn in ``threads`` stretches on numba's
+    threads where ``threads`` (:func:`use_threads`), there are many draws and the bit
+    generator is numpy's PCG64 stepped here: each stretch starts from the state its first
+    draw follows (:func:`fill_pcg64_stretch`), so the draws and the state after them are
+    the serial ones."""
+    address = pcg64_address(rng.bit_generator)
+    if threads and n >= THREADED_DRAWS and address:
+        return _uniforms_threads(address, n, threads)
+    return uniforms(rng, n)
+
+
+@njit(cache=True, parallel=True)
+def _uniforms_threads(address: int, n: int, parts: int) -> np.ndarray:
+    """PCG64's next ``n`` doubles in ``parts`` stretches on the threads; then the state is
+    moved past them."""
+    out = np.empty(n, np.float64)
+    for c in prange(parts):
+        lo, hi = stretch(n, parts, c)
+        fill_pcg64_stretch(address, out, lo, hi)
+    advance_pcg64(address, n)
     return out
 
 
@@ -553,6 +695,96 @@ def flatnonzero(mask: np.ndarray) -> np.ndarray:
         rows[k] = i
         k += mask[i]
     return rows[:n]
+
+
+# ---------------------------------------------------------------- threads within a run
+
+THREADS_FROM_TIES = 200_000
+"""From how many ties a month's widest passes run on numba's threads (:func:`use_threads`).
+Below it a pass is too short for the start of a parallel region to pay much (Malmö on two
+threads: 1.04x as fast at 84,000 ties, 1.10x at 167,000, 1.11x at 333,000, about 1.3-1.4x
+at full scale's 1.68 million)."""
+
+_threads_allowed = True
+
+
+def single_threaded() -> None:
+    """Keep this process's runs on one thread (the workers of a process pool: the pool
+    already uses the cores). Touches nothing of numba's, so it is safe before a fork."""
+    global _threads_allowed
+    _threads_allowed = False
+
+
+def use_threads(n_ties: int) -> int:
+    """How many threads a month on ``n_ties`` ties gives its widest passes: numba's thread
+    count (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``) where there are enough ties
+    (:data:`THREADS_FROM_TIES`), the process's runs may take threads
+    (:func:`single_threaded`) and this is the process's main thread (Dask's and the app's
+    worker threads run serially: numba's fallback thread pool must not be entered from two
+    threads at once); else 0, and the passes run serially. Numba's thread count is asked
+    last, since asking starts its thread pool; it is handed to the kernels as a number
+    because a kernel that asks for it cannot be cached. A pass gives the same result either
+    way: its threads take stretches of the elements and nothing depends on the stretches
+    (the same sums in the same order), so runs stay bit-identical."""
+    if (
+        _threads_allowed
+        and n_ties >= THREADS_FROM_TIES
+        and threading.current_thread() is threading.main_thread()
+    ):
+        threads = get_num_threads()
+        return threads if threads > 1 else 0
+    return 0
+
+
+@njit(cache=True)
+def stretch(n: int, parts: int, part: int) -> tuple[int, int]:
+    """The bounds of stretch ``part`` of ``parts`` nearly equal stretches of ``range(n)``."""
+    size = (n + parts - 1) // parts
+    lo = min(n, part * size)
+    return lo, min(n, lo + size)
+
+
+@njit(cache=True, parallel=True)
+def join_stretches(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The stretches' rows one after another: stretch ``c`` (of ``counts.size - 1``) wrote
+    ``counts[c + 1]`` rows into ``rows`` from ``lo + c`` on (``lo`` its first element: one
+    spare slot per stretch for the write past its last row that finds rows without a
+    branch)."""
+    parts = counts.size - 1
+    n = rows.size - parts
+    starts = np.zeros(parts + 1, np.int64)
+    for c in range(parts):
+        starts[c + 1] = starts[c] + counts[c + 1]
+    out = np.empty(starts[parts], rows.dtype)
+    for c in prange(parts):
+        lo = stretch(n, parts, c)[0]
+        for k in range(counts[c + 1]):
+            out[starts[c] + k] = rows[lo + c + k]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def flatnonzero_threads(mask: np.ndarray, parts: int) -> np.ndarray:
+    """:func:`flatnonzero` on the threads, in ``parts`` stretches of the mask (the same
+    rows)."""
+    rows = np.empty(mask.size + parts, np.intp)
+    counts = np.zeros(parts + 1, np.int64)
+    for c in prange(parts):
+        lo, hi = stretch(mask.size, parts, c)
+        k = lo + c
+        for i in range(lo, hi):
+            rows[k] = i
+            k += mask[i]
+        counts[c + 1] = k - lo - c
+    return join_stretches(rows, counts)
+
+
+@njit(cache=True)
+def rows_of(mask: np.ndarray, threads: int) -> np.ndarray:
+    """:func:`flatnonzero`, on ``threads`` threads (:func:`use_threads`; 0: serially)."""
+    if threads:
+        return flatnonzero_threads(mask, threads)
+    return flatnonzero(mask)
 
 
 @njit(cache=True)

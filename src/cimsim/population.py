@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from cimsim import kernels  # noqa: F401  (first: its cache locator, before any kernel)
 from cimsim.calibration import PopulationCal
-from cimsim.kernels import flatnonzero
+from cimsim.kernels import rows_of
 from cimsim.network import generate_ties
 from cimsim.scenario import Scenario
 
@@ -374,19 +374,23 @@ engaged: 141 µs against 212)."""
 
 
 @njit(cache=True)
-def engaged_ties_of(u, v, counts_u, counts_v, tie_trust, degree, default, engagement, org, index):
+def engaged_ties_of(
+    u, v, counts_u, counts_v, tie_trust, degree, default, engagement, org, index, threads
+):
     """The ties once engagement is fixed for the month: masks of the ties whose both ends
     are engaged and of those whose both ends are engaged organisations, the same ties'
     indices (in tie order), and each engaged stakeholder's mean trust over the ties that
     count for it (:func:`neighbourhood_mean_of` of the engaged: the same sums in the same
     order; ``default`` for the others and for the engaged without ties). Read from the
     engaged's own ties (``index``, a :class:`TieIndex`; ties appended since are scanned),
-    or in one pass over all ties (:data:`ONE_PASS_TIES`)."""
+    or in one pass over all ties (:data:`ONE_PASS_TIES`); ``threads``: the engaged are
+    shared among numba's threads (:func:`cimsim.kernels.use_threads`), each reading its
+    own ties."""
     n = engagement.size
     engaged = np.empty(n, np.bool_)
     for i in range(n):
         engaged[i] = engagement[i] == ENGAGED
-    if u.size >= ONE_PASS_TIES and 5 * _visits(engaged, index) > 2 * u.size:
+    if not threads and u.size >= ONE_PASS_TIES and 5 * _visits(engaged, index) > 2 * u.size:
         return _engaged_ties_in_one_pass(
             u, v, counts_u, counts_v, tie_trust, degree, default, engaged, org
         )
@@ -394,11 +398,60 @@ def engaged_ties_of(u, v, counts_u, counts_v, tie_trust, degree, default, engage
     partner_tie = np.zeros(u.size, np.bool_)
     at_u = np.zeros(n)
     at_v = np.zeros(n)
-    for i in range(n):
+    if threads:
+        _own_engaged_ties_threads(
+            v,
+            counts_u,
+            counts_v,
+            tie_trust,
+            engaged,
+            org,
+            index,
+            engaged_tie,
+            partner_tie,
+            at_u,
+            at_v,
+        )
+    else:
+        for i in range(n):
+            if not engaged[i]:
+                continue
+            # _own_sums, with each tie marked at its u end in the same pass (a second pass
+            # over the u ends cost 20% of this kernel)
+            total = 0.0
+            for k in range(index.u_start[i], index.u_start[i + 1]):
+                e = index.u_ties[k]
+                total += tie_trust[e] * counts_u[e]
+                engaged_tie[e] = engaged[v[e]]
+                partner_tie[e] = engaged[v[e]] & org[i] & org[v[e]]
+            at_u[i] = total
+            total = 0.0
+            for k in range(index.v_start[i], index.v_start[i + 1]):
+                e = index.v_ties[k]
+                total += tie_trust[e] * counts_v[e]
+            at_v[i] = total
+    for e in range(index.u_ties.size, u.size):  # appended since the index was made
+        a, b = u[e], v[e]
+        at_u[a] += tie_trust[e] * counts_u[e]  # read for the engaged only
+        at_v[b] += tie_trust[e] * counts_v[e]
+        engaged_tie[e] = engaged[a] & engaged[b]
+        partner_tie[e] = engaged_tie[e] & org[a] & org[b]
+    mean = _mean_of_engaged(at_u, at_v, degree, default, engaged)
+    engaged_idx, partner_idx = _rows_of_both(engaged_tie, partner_tie, threads)
+    return engaged_tie, partner_tie, engaged_idx, partner_idx, mean
+
+
+@njit(cache=True, parallel=True)
+def _own_engaged_ties_threads(
+    v, counts_u, counts_v, tie_trust, engaged, org, index, engaged_tie, partner_tie, at_u, at_v
+):
+    """The loop over the engaged of :func:`engaged_ties_of`, the engaged shared among the
+    threads (each tie is marked by its u end's thread only); the same rule, written out
+    again (a kernel called per stakeholder costs its arguments' reference counts every
+    time)."""
+    for i in prange(engaged.size):
         if not engaged[i]:
             continue
-        # _own_sums, with each tie marked at its u end in the same pass (a second pass
-        # over the u ends cost 20% of this kernel)
         total = 0.0
         for k in range(index.u_start[i], index.u_start[i + 1]):
             e = index.u_ties[k]
@@ -411,23 +464,14 @@ def engaged_ties_of(u, v, counts_u, counts_v, tie_trust, degree, default, engage
             e = index.v_ties[k]
             total += tie_trust[e] * counts_v[e]
         at_v[i] = total
-    for e in range(index.u_ties.size, u.size):  # appended since the index was made
-        a, b = u[e], v[e]
-        at_u[a] += tie_trust[e] * counts_u[e]  # read for the engaged only
-        at_v[b] += tie_trust[e] * counts_v[e]
-        engaged_tie[e] = engaged[a] & engaged[b]
-        partner_tie[e] = engaged_tie[e] & org[a] & org[b]
-    mean = _mean_of_engaged(at_u, at_v, degree, default, engaged)
-    engaged_idx, partner_idx = _rows_of_both(engaged_tie, partner_tie)
-    return engaged_tie, partner_tie, engaged_idx, partner_idx, mean
 
 
 @njit(cache=True)
-def _rows_of_both(first, second):
+def _rows_of_both(first, second, threads):
     """``flatnonzero`` of two masks of the same length, ``second`` within ``first``: the
     rows of ``second`` are found among those of ``first`` (a pass over a fifth of the ties
     in Malmö, where a second ``flatnonzero`` read them all twice)."""
-    first_rows = flatnonzero(first)
+    first_rows = rows_of(first, threads)
     second_rows = np.empty(first_rows.size + 1, np.int64)
     k = 0
     for e in first_rows:

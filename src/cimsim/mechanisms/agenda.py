@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from cimsim.kernels import constants, flatnonzero
+from cimsim.kernels import constants, flatnonzero, rows_of, use_threads
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -42,6 +42,7 @@ def exchange_agenda(state: Initiative) -> None:
         ties.counts_v,
         pop.position,
         params(state),
+        use_threads(ties.u.size),
     )
 
 
@@ -55,10 +56,17 @@ def params(state: Initiative) -> tuple[float, float, float, float]:
 
 
 @njit(cache=True)
-def exchange(active, u, v, trust, weight, mediated, counts_u, counts_v, position, constants):
+def exchange(
+    active, u, v, trust, weight, mediated, counts_u, counts_v, position, constants, threads
+):
     """Kernel of :func:`exchange_agenda`: pulls summed per node over the contacted ties,
     then each position moves by its mean pull. Returns the contacted ties and which of
-    them agreed."""
+    them agreed. ``threads``: the pulls are worked out and the positions moved on numba's
+    threads (:func:`cimsim.kernels.use_threads`; :func:`_exchange_threads`)."""
+    if threads:
+        return _exchange_threads(
+            active, u, v, trust, weight, mediated, counts_u, counts_v, position, constants, threads
+        )
     confidence, base, widening, rate = constants
     idx = flatnonzero(active)
     n = position.size
@@ -82,6 +90,66 @@ def exchange(active, u, v, trust, weight, mediated, counts_u, counts_v, position
         moved = position[i] + (pull_u[i] + pull_v[i]) / max(count_u[i] + count_v[i], 1.0)
         position[i] = min(max(moved, 0.0), 1.0)
     return idx, agree
+
+
+@njit(cache=True)
+def _exchange_threads(
+    active, u, v, trust, weight, mediated, counts_u, counts_v, position, constants, threads
+):
+    """:func:`exchange` on the threads: the pulls are worked out there (with the contacted
+    ties' ends copied into rows of their own, :func:`_pulls_threads`), added up per node in
+    tie order on one thread (the same sums), and the positions moved there. The same rule,
+    written out again (a kernel called per tie costs its arguments' reference counts every
+    time)."""
+    idx = rows_of(active, threads)
+    n = position.size
+    pull_u, pull_v = np.zeros(n), np.zeros(n)
+    count_u, count_v = np.zeros(n), np.zeros(n)
+    agree = np.empty(idx.size, np.bool_)
+    if idx.size == 0:
+        return idx, agree
+    pulls, a_of, b_of, at_a, at_b = _pulls_threads(
+        idx, u, v, trust, weight, mediated, counts_u, counts_v, position, constants, agree
+    )
+    for k in range(idx.size):
+        a, b, pull = a_of[k], b_of[k], pulls[k]
+        pull_u[a] += pull * at_a[k]
+        pull_v[b] += -(pull * at_b[k])
+        count_u[a] += at_a[k] and agree[k]
+        count_v[b] += at_b[k] and agree[k]
+    _move_threads(position, pull_u, pull_v, count_u, count_v)
+    return idx, agree
+
+
+@njit(cache=True, parallel=True)
+def _pulls_threads(
+    idx, u, v, trust, weight, mediated, counts_u, counts_v, position, constants, agree
+):
+    """Whether each contacted tie's ends agree (into ``agree``) and the pull of its v end on
+    its u end, on the threads; with its ends and whether it counts for each, in rows of
+    their own (row ``k`` for tie ``idx[k]``)."""
+    confidence, base, widening, rate = constants
+    m = idx.size
+    pulls = np.empty(m)
+    a_of, b_of = np.empty(m, u.dtype), np.empty(m, v.dtype)
+    at_a, at_b = np.empty(m, counts_u.dtype), np.empty(m, counts_v.dtype)
+    for k in prange(m):
+        e = idx[k]
+        a, b, t = u[e], v[e], trust[e]
+        gap = position[b] - position[a]
+        bound = confidence * (base + t) + widening * mediated[e]
+        agree[k] = abs(gap) < bound
+        pulls[k] = rate * weight[e] * t * gap * agree[k]
+        a_of[k], b_of[k], at_a[k], at_b[k] = a, b, counts_u[e], counts_v[e]
+    return pulls, a_of, b_of, at_a, at_b
+
+
+@njit(cache=True, parallel=True)
+def _move_threads(position, pull_u, pull_v, count_u, count_v):
+    """Each position moved by its mean pull, as in :func:`exchange`, on the threads."""
+    for i in prange(position.size):
+        moved = position[i] + (pull_u[i] + pull_v[i]) / max(count_u[i] + count_v[i], 1.0)
+        position[i] = min(max(moved, 0.0), 1.0)
 
 
 @njit(cache=True)

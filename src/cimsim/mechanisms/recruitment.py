@@ -25,10 +25,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from cimsim.calibration import RecruitmentCal
-from cimsim.kernels import NUMPY, constants, flatnonzero, np_power, pairwise_sum, uniforms
+from cimsim.kernels import (
+    NUMPY,
+    constants,
+    np_power,
+    pairwise_sum,
+    rows_of,
+    stretch,
+    uniforms,
+    uniforms_on,
+    use_threads,
+)
 from cimsim.mechanisms import trust
 from cimsim.mechanisms.trust import _withdraw
 from cimsim.population import AWARE, CITIZEN, ENGAGED, INACTIVE
@@ -56,6 +66,7 @@ def become_aware(state: Initiative) -> None:
         pop.attended,
         cal.neighbour_awareness,
         cal.forgetting,
+        use_threads(ties.u.size),
     )
 
 
@@ -75,13 +86,18 @@ def aware(
     attended,
     neighbour_awareness,
     forgetting,
+    threads,
 ):
     """Kernel of :func:`become_aware`: each contact with an engaged person makes an
     inactive one aware with chance ``neighbour_awareness`` (``1 - (1 - a) ** contacts``,
     numpy's power, as the model always had: ``numpy`` is :data:`cimsim.kernels.NUMPY`;
     computed for those with contacts only, the others' chance being 0); broadcasts, visits
-    and meetings always do."""
-    touched = _engaged_contacts(idx, u, v, counts_u, counts_v, engagement)
+    and meetings always do. ``threads``: the contacts are counted on that many of numba's
+    threads (:func:`cimsim.kernels.use_threads`; 0: serially)."""
+    if threads:
+        touched = _engaged_contacts_threads(idx, u, v, counts_u, counts_v, engagement, threads)
+    else:
+        touched = _engaged_contacts(idx, u, v, counts_u, counts_v, engagement)
     n = engagement.size
     heard = np.empty(n + 1, np.int64)  # who had a contact with an engaged person
     m = 0
@@ -89,8 +105,8 @@ def aware(
         heard[m] = i
         m += touched[i] > 0
     chance = 1.0 - np_power(numpy, 1.0 - neighbour_awareness, touched[heard[:m]])
-    draw = uniforms(rng, n)
-    forget = uniforms(rng, n)
+    draw = uniforms_on(rng, n, threads)
+    forget = uniforms_on(rng, n, threads)
     p = np.zeros(n)
     for k in range(m):
         p[heard[k]] = chance[k]
@@ -121,6 +137,30 @@ def _engaged_contacts(idx, u, v, counts_u, counts_v, engagement):
     return touched
 
 
+@njit(cache=True, parallel=True)
+def _engaged_contacts_threads(idx, u, v, counts_u, counts_v, engagement, parts):
+    """:func:`_engaged_contacts` on the threads: each counts a stretch of the contacted
+    ties into counts of its own, then the counts are added up per node (whole numbers: the
+    same counts)."""
+    n = engagement.size
+    partial = np.zeros((parts, n))
+    for c in prange(parts):
+        lo, hi = stretch(idx.size, parts, c)
+        mine = partial[c]
+        for k in range(lo, hi):
+            e = idx[k]
+            a, b = u[e], v[e]
+            mine[a] += engagement[b] == ENGAGED and counts_u[e]
+            mine[b] += engagement[a] == ENGAGED and counts_v[e]
+    touched = np.empty(n)
+    for i in prange(n):
+        total = 0.0
+        for c in range(parts):
+            total += partial[c, i]
+        touched[i] = total
+    return touched
+
+
 def exposure(state: Initiative) -> np.ndarray:
     """E_i, each stakeholder's pull toward engaging this month (see the module docstring)."""
     pop, ties = state.pop, state.ties
@@ -139,6 +179,7 @@ def exposure(state: Initiative) -> np.ndarray:
         exposure_params(state),
         np.ones(len(pop), np.bool_),
         ties.index(),
+        use_threads(ties.u.size),
     )
 
 
@@ -175,6 +216,20 @@ def _add_neighbour(sums, j, i, other, counts, t, people):
     sums[2, j] += influence[other] * (champion[other] and engaged) * t * counts
 
 
+@njit(cache=True, parallel=True)
+def _neighbours_threads(rows, u, v, counts_u, counts_v, trust, people, index, at_u, at_v):
+    """The loop over the wanted of :func:`drive`, the wanted shared among the threads (each
+    one's sums in its own order, as there)."""
+    for j in prange(rows.size):
+        i = rows[j]
+        for k in range(index.u_start[i], index.u_start[i + 1]):
+            e = index.u_ties[k]
+            _add_neighbour(at_u, j, i, v[e], counts_u[e], trust[e], people)
+        for k in range(index.v_start[i], index.v_start[i + 1]):
+            e = index.v_ties[k]
+            _add_neighbour(at_v, j, i, u[e], counts_v[e], trust[e], people)
+
+
 @njit(cache=True)
 def drive(
     u,
@@ -191,11 +246,13 @@ def drive(
     constants,
     wanted,
     index,
+    threads,
 ):
     """Kernel of :func:`exposure`: ``scale * drive + shift``, with ``drive`` the social
     share S_i, the champions' pull C_i and the direct exposure X_i, for the stakeholders
     ``wanted`` (the others get NaN), summed over their own ties (``index``, a
-    :class:`cimsim.population.TieIndex`) in tie order.
+    :class:`cimsim.population.TieIndex`) in tie order; ``threads``: the wanted are shared
+    among numba's threads (:func:`cimsim.kernels.use_threads`; each one's sums the same).
 
     S_i is the trust-weighted engaged share among the ties that count for i. A citizen
     counts every neighbour alike; an organisation weighs its peer organisations by their
@@ -207,7 +264,7 @@ def drive(
     n = influence.size
     # the wanted stakeholders, numbered 0..m-1 (in join, the few whose engage draw
     # succeeded): only their ties are read
-    rows = flatnonzero(wanted)
+    rows = rows_of(wanted, threads)
     m = rows.size
     slot = np.full(n, -1, np.int64)
     for j in range(m):
@@ -221,14 +278,17 @@ def drive(
     people = (sector, influence, engagement, champion)
     # per wanted stakeholder, at its u ends and at its v ends: engaged pull, weight, champions
     at_u, at_v = np.zeros((3, m)), np.zeros((3, m))
-    for j in range(m):  # each one's ties through the index, at its u end, then its v end
-        i = rows[j]
-        for k in range(index.u_start[i], index.u_start[i + 1]):
-            e = index.u_ties[k]
-            _add_neighbour(at_u, j, i, v[e], counts_u[e], trust[e], people)
-        for k in range(index.v_start[i], index.v_start[i + 1]):
-            e = index.v_ties[k]
-            _add_neighbour(at_v, j, i, u[e], counts_v[e], trust[e], people)
+    if threads:
+        _neighbours_threads(rows, u, v, counts_u, counts_v, trust, people, index, at_u, at_v)
+    else:
+        for j in range(m):  # each one's ties through the index, at its u end, then its v end
+            i = rows[j]
+            for k in range(index.u_start[i], index.u_start[i + 1]):
+                e = index.u_ties[k]
+                _add_neighbour(at_u, j, i, v[e], counts_u[e], trust[e], people)
+            for k in range(index.v_start[i], index.v_start[i + 1]):
+                e = index.v_ties[k]
+                _add_neighbour(at_v, j, i, u[e], counts_v[e], trust[e], people)
     for e in range(index.u_ties.size, u.size):  # ties appended since the index was made
         a, b = u[e], v[e]
         if slot[a] >= 0:
@@ -271,6 +331,7 @@ def engage(state: Initiative) -> None:
         exposure_params(state),
         engage_params(state),
         ties.index(),
+        use_threads(ties.u.size),
     )
 
 
@@ -309,13 +370,14 @@ def join(
     exposure_constants,
     constants,
     index,
+    threads,
 ):
     """Kernel of :func:`engage` (``index``: :meth:`cimsim.population.Ties.index`). Only the
     willing aware whose engage draw succeeds can join this month, so only their exposure
-    is computed (:func:`drive`)."""
+    is computed (:func:`drive`; on numba's threads where ``threads``)."""
     cost, rate, return_rate, base, slope = constants
-    draw = uniforms(rng, engagement.size)
-    draw_return = uniforms(rng, engagement.size)
+    draw = uniforms_on(rng, engagement.size, threads)
+    draw_return = uniforms_on(rng, engagement.size, threads)
     candidate = np.empty(engagement.size, np.bool_)
     for i in range(engagement.size):
         candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
@@ -334,6 +396,7 @@ def join(
         exposure_constants,
         candidate,
         index,
+        threads,
     )
     for i in range(engagement.size):
         joins = candidate[i] and e[i] > threshold[i] + cost

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from cimsim.kernels import constants, flatnonzero
+from cimsim.kernels import constants, flatnonzero, use_threads
 
 if TYPE_CHECKING:
     from cimsim.initiative import Initiative
@@ -33,6 +33,7 @@ def update_trust(state: Initiative) -> None:
         ties.mediated,
         state.pop.influence,
         params(state),
+        use_threads(ties.u.size),
     )
 
 
@@ -43,10 +44,31 @@ def params(state: Initiative) -> tuple[float, float, float, float]:
 
 
 @njit(cache=True)
-def update(idx, agreed, u, v, trust, weight, mediated, influence, constants):
-    """Kernel of :func:`update_trust`."""
+def update(idx, agreed, u, v, trust, weight, mediated, influence, constants, threads):
+    """Kernel of :func:`update_trust` (``threads``: the ties shared among numba's threads,
+    :func:`cimsim.kernels.use_threads`; the same rule per tie)."""
+    if threads:
+        _update_threads(idx, agreed, u, v, trust, weight, mediated, influence, constants)
+        return
     damping, gain, loss, conflict = constants
     for k in range(idx.size):
+        e = idx[k]
+        t, w = trust[e], weight[e]
+        if agreed[k]:
+            damp = 1.0 if mediated[e] else 1.0 - damping * abs(influence[u[e]] - influence[v[e]])
+            t = t + gain * w * (1.0 - t) * damp
+        else:
+            t = t + -(loss * w * t * conflict)
+        trust[e] = min(max(t, 0.0), 1.0)
+
+
+@njit(cache=True, parallel=True)
+def _update_threads(idx, agreed, u, v, trust, weight, mediated, influence, constants):
+    """:func:`update` with the contacted ties shared among the threads: the same rule,
+    written out again in the loop (a kernel called per tie costs its arguments' reference
+    counts every time: three times as long)."""
+    damping, gain, loss, conflict = constants
+    for k in prange(idx.size):
         e = idx[k]
         t, w = trust[e], weight[e]
         if agreed[k]:

@@ -75,9 +75,15 @@ PARENT_POLL = 1.0
 """Seconds between a worker's checks that the command that started it is still alive."""
 
 
-def _exit_with_parent(parent: int) -> None:
+def _start_worker(parent: int, single_threaded: bool) -> None:
     """Worker initializer: exit as soon as process ``parent`` is gone (SIGKILL included),
-    so no worker outlives the command that started it."""
+    so no worker outlives the command that started it; where the pool has several workers,
+    keep each worker's runs on one thread (:func:`cimsim.kernels.single_threaded`: the
+    workers already share the cores)."""
+    if single_threaded:
+        from cimsim import kernels
+
+        kernels.single_threaded()
 
     def watch() -> None:
         while True:
@@ -101,14 +107,19 @@ def _process_pool(workers: int | None) -> ExecutorHandle:
     n = workers or _cpu_count()
     main = sys.modules.get("__main__")
     main_file = getattr(main, "__file__", None)
-    if getattr(main, "__spec__", None) is None and main_file and not os.path.exists(main_file):
-        # code read from stdin cannot be re-imported by fresh workers: fork instead
+    forked = getattr(main, "__spec__", None) is None and main_file and not os.path.exists(main_file)
+    if forked:
+        # code read from stdin cannot be re-imported by fresh workers: fork instead (and
+        # keep them off numba's threads, whose OpenMP pool may not survive a fork)
         ctx: Any = multiprocessing.get_context("fork")
     else:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["cimsim.runs.engine", "cimsim.runs.preload"])
     pool = ProcessPoolExecutor(
-        max_workers=n, mp_context=ctx, initializer=_exit_with_parent, initargs=(os.getpid(),)
+        max_workers=n,
+        mp_context=ctx,
+        initializer=_start_worker,
+        initargs=(os.getpid(), bool(forked) or n > 1),
     )
 
     def close() -> None:
