@@ -580,7 +580,8 @@ def _work_and_learn(
 ):
     """Kernel of :meth:`Initiative.work_and_learn`: steps 8-12, each mechanism's kernel in
     schedule order. ``state`` holds the month's scalars (see the caller); ``index_fields`` is
-    :meth:`cimsim.population.Ties.index_fields`, as for the other two calls. Returns the
+    :meth:`cimsim.population.Ties.index_fields`, as for the other two calls; ``threads``,
+    as for them, :func:`cimsim.kernels.use_threads` of the tie table. Returns the
     month's gross gain, coverage, quality, gap information, visible wins, pool raised and
     paid, the reporters in ``indicators.REPORTERS`` order, and the masks of the ties
     between engaged stakeholders and between engaged organisations (engagement does not
@@ -767,7 +768,9 @@ def _talk(
     government partners', whose meetings are not facilitated (their rate is worked out
     here from ``partner_share`` and ``partner_constants``, as
     :func:`cimsim.mechanisms.backbone.partner_invitation` does); ``index_fields``: each
-    stakeholder's ties (:meth:`cimsim.population.Ties.index_fields`). Returns who was
+    stakeholder's ties (:meth:`cimsim.population.Ties.index_fields`); ``threads``: how
+    many threads the widest passes take (:func:`cimsim.kernels.use_threads`, 0: serially;
+    the same results). Returns who was
     reached by a broadcast, who was visited, each job's attendees, the contacted ties and
     which of them agreed."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)
@@ -875,7 +878,8 @@ def _join_and_leave(
     threads,
 ):
     """Kernel of :meth:`Initiative.join_and_leave`: steps 6-7, each mechanism's kernel in
-    schedule order (``index_fields``: :meth:`cimsim.population.Ties.index_fields`).
+    schedule order (``index_fields``: :meth:`cimsim.population.Ties.index_fields`;
+    ``threads``: :func:`cimsim.kernels.use_threads` of the tie table).
     Returns the capacity that dropped out and the brokered pairs (both ends and the
     brokers' bounds in them)."""
     rng = generator_at(generator)  # the model's generator (Initiative.rng_handle)

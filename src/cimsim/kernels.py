@@ -394,18 +394,14 @@ def _pcg64_words_at(builder: ir.IRBuilder, address: ir.Value) -> ir.Value:
 @intrinsic
 def pcg64_address(typingctx, bits):
     """The bit generator's state pointer where its draws are numpy's PCG64 stepped here
-    (:data:`PCG64_INLINE`), else 0: what :func:`uniforms_threads` hands its threads."""
+    (:data:`PCG64_INLINE`), else 0: what :func:`uniforms_on` hands its threads."""
     if not isinstance(bits, types.NumPyRandomBitGeneratorType):
         return None
 
     def codegen(context, builder, signature, values):
         proxy = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=values[0])
-        address = (
-            builder.zext(proxy.state, ir.IntType(64))
-            if proxy.state.type.width < 64
-            else proxy.state
-        )
-        return builder.select(_is_pcg64(builder, proxy), address, ir.Constant(ir.IntType(64), 0))
+        nowhere = ir.Constant(ir.IntType(64), 0)
+        return builder.select(_is_pcg64(builder, proxy), proxy.state, nowhere)
 
     return types.uint64(bits), codegen
 
