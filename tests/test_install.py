@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,6 +16,27 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
+
+
+def _share_compiled_kernels(installed: Path) -> None:
+    """Give the installed copy the kernels the suite has compiled from the same source
+    (``compiled_kernels`` in conftest), so that it does not compile them again (about two
+    minutes). numba keeps a module's kernels in its ``__pycache__`` and takes them only for
+    a source file of the same size and modification time; a file that differs from the
+    source tree's keeps no copy and compiles as a user's would."""
+    source = ROOT / "src" / "cimsim"
+    for module in installed.rglob("*.py"):
+        original = source / module.relative_to(installed)
+        if not original.exists() or original.read_bytes() != module.read_bytes():
+            continue
+        compiled = list(original.parent.glob(f"__pycache__/{module.stem}.*.nb[ic]"))
+        if not compiled:
+            continue
+        (module.parent / "__pycache__").mkdir(exist_ok=True)
+        for kept in compiled:
+            shutil.copy2(kept, module.parent / "__pycache__" / kept.name)
+        stamp = original.stat()
+        os.utime(module, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
 
 
 def test_the_wheel_runs_from_another_folder(tmp_path: Path) -> None:
@@ -37,6 +59,7 @@ def test_the_wheel_runs_from_another_folder(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert installed.returncode == 0, installed.stderr
+    _share_compiled_kernels(site / "cimsim")
     away = tmp_path / "elsewhere"
     away.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CIMSIM_SCENARIOS")}
