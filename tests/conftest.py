@@ -15,7 +15,7 @@ def tmp_cwd(tmp_path, monkeypatch):
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels() -> None:
     """Load the model's kernels once before any test (compiling them on the first run on a
-    machine, about 45 s): the app's server and the worker processes then load them from
+    machine, one to two minutes): the app's server and the worker processes then load them from
     numba's cache instead of compiling them under a test's timeout."""
     from cimsim.initiative import warm_up
 

@@ -22,8 +22,9 @@ def _share_compiled_kernels(installed: Path) -> None:
     """Give the installed copy the kernels the suite has compiled from the same source
     (``compiled_kernels`` in conftest), so that it does not compile them again (about two
     minutes). numba keeps a module's kernels in its ``__pycache__`` and takes them only for
-    a source file of the same size and modification time; a file that differs from the
-    source tree's keeps no copy and compiles as a user's would."""
+    a source file of the same size and modification time (and, through
+    ``kernels.KernelCacheLocator``, the same contents of every kernel file); a file that
+    differs from the source tree's gets no copy and compiles as a user's would."""
     source = ROOT / "src" / "cimsim"
     for module in installed.rglob("*.py"):
         original = source / module.relative_to(installed)
