@@ -701,6 +701,19 @@ def test_tie_ends_are_int32_and_keys_stay_int64() -> None:
     assert model.ties.u.dtype == model.ties.v.dtype == np.int32
 
 
+BACKBONE_EVENTS = [
+    {"kind": "launch_measurement", "month": 4},
+    {"kind": "remove_backbone", "month": 9},
+    {"kind": "change_funding", "month": 12, "resources": 0.8},
+    {"kind": "add_backbone", "month": 15, "capacity": 0.5},
+    {"kind": "change_funding", "month": 20, "resources": 0.2},
+]
+"""Events that change what the month's compiled calls take of the backbone (its units, its
+capacity per function, the measurement share): the conveners and the units' capacities,
+worked out once (``Initiative.conveners``, once a month ``Initiative.unit_capacities``),
+must follow them as the mechanisms' functions, which work them out at every ask, do."""
+
+
 def _month_by_mechanisms(state) -> None:
     """One month by the mechanisms' own functions, one after another (the schedule of the
     ``Initiative`` docstring), as the model ran before its steps were compiled."""
@@ -748,6 +761,8 @@ def _month_by_mechanisms(state) -> None:
         ("skive", 3, {}),  # village coordination groups, events
         ("mechelen", 4, {"measurement.enabled": False, "structure.urgency": "additive"}),
         ("malmo", 5, {"backbone.enabled": False}),  # partners convene, nobody brokers
+        ("skive", 6, {"interventions": BACKBONE_EVENTS}),
+        ("mechelen", 7, {"interventions": BACKBONE_EVENTS, "measurement.enabled": False}),
     ],
 )
 def test_compiled_month_equals_the_mechanisms_one_after_another(

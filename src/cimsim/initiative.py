@@ -97,6 +97,8 @@ class FixedConstants(NamedTuple):
     """:func:`recruitment.commitment_params`."""
     resources: tuple[float, ...]
     """:func:`resources.params`."""
+    brokering: tuple[np.ndarray, float, float]
+    """:func:`backbone.broker_params`."""
 
 
 class Initiative:
@@ -150,6 +152,7 @@ class Initiative:
         self._eng_ties: np.ndarray | None = None
         self._partner_ties: np.ndarray | None = None
         self._support: float | None = None  # the month's backbone support, inside step()
+        self._capacities: dict | None = None  # the month's unit_capacities, inside step()
 
         self.backbones: list[backbone.BackboneUnit] = []
         if sc.backbone.enabled:
@@ -162,6 +165,7 @@ class Initiative:
         self.area_history = [self.progress.copy()]
         self._handle: tuple[np.random.Generator, np.ndarray] | None = None
         self._fixed: tuple[int, object, object, FixedConstants] | None = None
+        self._conveners: tuple[list, list, backbone.Conveners] | None = None
 
     # ------------------------------------------------------------------ backbone
 
@@ -182,7 +186,20 @@ class Initiative:
 
     def backbone_function(self, function: str) -> float:
         """Total capacity the backbone gives to one function this month."""
-        return sum(b.function_capacity(function) for b in self.backbones)
+        month = self._capacities
+        if month is None:  # outside step()
+            return sum(b.function_capacities()[function] for b in self.backbones)
+        return sum(capacities[function] for capacities in month.values())
+
+    def unit_capacities(self, unit: backbone.BackboneUnit) -> dict[str, float]:
+        """The capacity a backbone unit gives to each function this month
+        (:meth:`backbone.BackboneUnit.function_capacities`). Inside :meth:`step`, once the
+        month's events have fired, they are fixed for the month (resources change only at
+        its end): worked out once per unit at the start of the month, not at every ask
+        (convening, brokering, measurement, matching and fundraising ask)."""
+        month = self._capacities
+        held = month.get(unit) if month is not None else None
+        return held if held is not None else unit.function_capacities()
 
     def backbone_support(self) -> float:
         """Effective backbone capacity this month (0 when there is none)."""
@@ -266,9 +283,21 @@ class Initiative:
             measurement=measurement.params(cal.measurement),
             commitment=recruitment.commitment_params(cal.recruitment),
             resources=resources.params(cal.resources),
+            brokering=backbone.broker_params(cal.backbone, cal.network),
         )
         self._fixed = (Section.edits, settings, cal, fixed)
         return fixed
+
+    def conveners(self) -> backbone.Conveners:
+        """The backbone units' convening and brokering as the month's compiled calls take
+        them (:func:`backbone.conveners`), worked out again only when the units, or a
+        unit's village or role, changed."""
+        units = self.backbones
+        key = [(unit, unit.village, unit.role) for unit in units]
+        held = self._conveners
+        if held is None or held[0] is not units or held[1] != key:
+            self._conveners = held = (units, key, backbone.conveners(units))
+        return held[2]
 
     def rng_handle(self) -> np.ndarray:
         """:attr:`rng` as the month's compiled calls take it
@@ -285,21 +314,23 @@ class Initiative:
         """The state a copy or a pickle takes: all but the generator handle, which holds an
         address in this process (a copy's ``rng`` is another generator, found again by
         :meth:`rng_handle`), and the fixed constants (worked out again when first asked)."""
-        return {**self.__dict__, "_handle": None, "_fixed": None}
+        return {**self.__dict__, "_handle": None, "_fixed": None, "_conveners": None}
 
     def step(self) -> None:
         """Advance the initiative by one month. Once the month's events have fired, the
         backbone's effective capacity is fixed for the month: it is worked out once here
-        (the partners' meetings, measurement, matching and resources ask for it) and
-        forgotten when the month is done."""
+        (the partners' meetings, measurement, matching and resources ask for it), and so
+        is each unit's capacity per function (:meth:`unit_capacities`); both are forgotten
+        when the month is done."""
         self.begin_month()
         self._support = self.backbone_support()
+        self._capacities = {unit: unit.function_capacities() for unit in self.backbones}
         try:
             self.talk()
             self.join_and_leave()
             self.work_and_learn()
         finally:
-            self._support = None
+            self._support = self._capacities = None
 
     def begin_month(self) -> None:
         """Step 1 of the month: last month's contacts are cleared, the month's events fire
@@ -321,14 +352,12 @@ class Initiative:
         partners'; agenda exchange and trust on the contacted ties. One compiled call
         (:func:`_talk`) runs each mechanism's kernel in turn, as the mechanisms' functions
         would."""
-        pop, ties, fixed = self.pop, self.ties, self.fixed_constants()
-        groups = backbone.rounds(self.backbones)
-        units = [unit for group in groups for unit in group]
-        # the partners' rate is worked out in _talk (backbone.partner_invitation)
-        jobs = [unit.invitation() for unit in units] + [(0.0, None, True, 0.0)]
-        bounds = [0]
-        for group in [*groups, [None]]:  # the partners' round last
-            bounds.append(bounds[-1] + len(group))
+        pop, ties, fixed, conveners = self.pop, self.ties, self.fixed_constants(), self.conveners()
+        units = conveners.units
+        jobs = [unit.invitation() for unit in units]
+        # rates and workshop rates in one array (two rows); the partners' rate is worked out
+        # in _talk (backbone.partner_invitation)
+        rates = np.array([[job[0] for job in jobs] + [0.0], [job[3] for job in jobs] + [0.0]])
         self.reached_by_broadcast, self.visited, attendees, self.active_idx, self.agreed = _talk(
             self.rng_handle(),
             pop.sector,
@@ -353,8 +382,11 @@ class Initiative:
             fixed.channels,
             float(self.partner_share()),
             fixed.partners,
-            *backbone.job_arrays(jobs),
-            np.array(bounds, np.int64),
+            rates[0],
+            conveners.villages,
+            conveners.by_influence,
+            rates[1],
+            conveners.bounds,
             fixed.meeting_size,
             fixed.initial_trust,
             fixed.agenda,
@@ -399,7 +431,9 @@ class Initiative:
             recruitment.exposure_params(self),
             recruitment.engage_params(self),
             fixed.dropout,
-            *backbone.brokering(self, [unit.brokerage() for unit in self.backbones]),
+            np.array([unit.brokerage()[0] for unit in self.backbones], np.float64),
+            self.conveners().broker_villages,
+            *fixed.brokering,
             ties.index_fields(),
             use_threads(ties.u.size),
         )

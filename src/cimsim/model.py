@@ -232,16 +232,27 @@ class MonthlyCollector(DataCollector):
     initiative's record as they are: they are floats, which Mesa would deep-copy one by
     one (23 µs a month). Any other reporter, and the agents, are collected by Mesa."""
 
+    _split: tuple[tuple, list, dict] | None = None
+    """The reporters last split (:meth:`collect`): the reporters, the lists the month's
+    reporters append to with their names, and the other reporters."""
+
     def collect(self, model: Model) -> None:
         """Record the month (Mesa's ``collect``)."""
         reporters = self.model_reporters
+        split = self._split
+        if split is None or split[0] != tuple(reporters.items()):  # split again if changed
+            ours = [
+                (self.model_vars[name], name)
+                for name, reporter in reporters.items()
+                if isinstance(reporter, partial) and reporter.func is _report
+            ]
+            kept = {name for _, name in ours}
+            others = {name: r for name, r in reporters.items() if name not in kept}
+            self._split = split = (tuple(reporters.items()), ours, others)
+        _, ours, others = split
         latest = model.initiative.latest
-        others = {}
-        for name, reporter in reporters.items():
-            if isinstance(reporter, partial) and reporter.func is _report:
-                self.model_vars[name].append(latest[name])
-            else:
-                others[name] = reporter
+        for values, name in ours:
+            values.append(latest[name])
         self.model_reporters = others
         try:
             if reporters and not others and hasattr(self, "_collection_steps"):

@@ -18,7 +18,7 @@ capacity is the same as none.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -30,6 +30,7 @@ from cimsim.network import propensity_by_sector
 from cimsim.population import AWARE, CITIZEN, ENGAGED, GOVERNMENT, neighbourhood_mean_at
 
 if TYPE_CHECKING:
+    from cimsim.calibration import BackboneCal, NetworkCal
     from cimsim.initiative import Initiative
 
 FUNCTION_SHARES = {
@@ -39,6 +40,9 @@ FUNCTION_SHARES = {
     "coordination group": {"convene": 0.45, "broker": 0.2, "match": 0.2, "measure": 0.15},
 }
 """How each backbone role splits its capacity over the five backbone functions."""
+
+FUNCTIONS = tuple(FUNCTION_SHARES["central"])
+"""The five backbone functions."""
 
 _share_totals = {
     (role, measuring): sum(v for k, v in shares.items() if measuring or k != "measure")
@@ -244,6 +248,42 @@ def convene_jobs(state: Initiative, jobs: list[Job], facilitated: bool = True) -
         float(state.settings.initial_trust),
         ties.index(),
     ).tolist()
+
+
+class Conveners(NamedTuple):
+    """What the month's compiled call needs of the conveners that does not change from
+    month to month (:func:`conveners`): the backbone units in convening order, the jobs'
+    villages (-1: all) and whether they invite by influence (the government partners' job
+    last), the rounds' bounds in the jobs, and the villages the units broker in (in the
+    units' own order)."""
+
+    units: list[BackboneUnit]
+    villages: np.ndarray
+    by_influence: np.ndarray
+    bounds: np.ndarray
+    broker_villages: np.ndarray
+
+
+PARTNERS_JOB: Job = (0.0, None, True, 0.0)
+"""The government partners' meetings as a job (their rate is worked out in the compiled
+call, :func:`partner_rate`): all villages, by influence."""
+
+
+def conveners(units: list[BackboneUnit]) -> Conveners:
+    """The month's conveners (:class:`Conveners`): the units in :func:`rounds`, each round's
+    jobs together, the government partners' round last."""
+    groups = rounds(units)
+    ordered = [unit for group in groups for unit in group]
+    jobs = [unit.invitation() for unit in ordered] + [PARTNERS_JOB]
+    _, villages, by_influence, _ = job_arrays(jobs)
+    sizes = [len(group) for group in groups] + [1]
+    return Conveners(
+        ordered,
+        villages,
+        by_influence,
+        np.cumsum([0, *sizes], dtype=np.int64),
+        _village_codes([unit.brokerage()[1] for unit in units]),
+    )
 
 
 def job_arrays(jobs: list[Job]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -512,14 +552,17 @@ def brokering(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
     """What :func:`introduce` needs for these jobs: their capacities and villages, the tie
     propensity of each sector, the broker rate and the residents' introduction rate."""
-    cal = state.cal.backbone
     return (
         np.array([capacity for capacity, _ in jobs], np.float64),
         _village_codes([village for _, village in jobs]),
-        propensity_by_sector(state.cal.network),
-        float(cal.broker_rate),
-        float(cal.broker_residents),
+        *broker_params(state.cal.backbone, state.cal.network),
     )
+
+
+def broker_params(cal: BackboneCal, network: NetworkCal) -> tuple[np.ndarray, float, float]:
+    """The constants of :func:`introduce`: the tie propensity of each sector, the broker
+    rate and the residents' introduction rate."""
+    return propensity_by_sector(network), float(cal.broker_rate), float(cal.broker_residents)
 
 
 @njit(cache=True)
@@ -647,13 +690,25 @@ class BackboneUnit:
         return st.backbone_capacity * self.share * (base + (1.0 - base) * st.resources)
 
     def function_capacity(self, function: str) -> float:
-        """Capacity this unit gives to one function this month (without a measurement
-        system, the measurement share goes to the other functions)."""
+        """Capacity this unit gives to one function this month
+        (:meth:`function_capacities`; inside a month's step worked out once a month,
+        :meth:`cimsim.initiative.Initiative.unit_capacities`)."""
+        return self.state.unit_capacities(self)[function]
+
+    def function_capacities(self) -> dict[str, float]:
+        """Capacity this unit gives to each function (``FUNCTIONS``) at its effective
+        capacity now: its role's share of the function over the shares' total; without a
+        measurement system, the measurement share goes to the other functions."""
         shares = FUNCTION_SHARES["central" if self.role == "backbone" else self.role]
-        total = _share_totals[self.role, self.state.measurement_enabled]
-        if function == "measure" and not self.state.measurement_enabled:
-            return 0.0
-        return self.effective_capacity * shares.get(function, 0.0) / total if total else 0.0
+        measuring = self.state.measurement_enabled
+        total = _share_totals[self.role, measuring]
+        capacity = self.effective_capacity
+        return {
+            function: 0.0
+            if function == "measure" and not measuring
+            else (capacity * shares.get(function, 0.0) / total if total else 0.0)
+            for function in FUNCTIONS
+        }
 
     def invitation(self) -> tuple[float, int | None, bool, float]:
         """What :func:`invite` needs for this unit's meetings: the invitation rate, the
