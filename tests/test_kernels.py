@@ -413,6 +413,68 @@ def test_every_cached_kernel_is_stale_when_any_kernel_file_changes(tmp_path: Pat
     assert stamp(str(tmp_path)) != before
 
 
+_COMPILE_ONE = """
+import sys, time
+import cimsim.kernels  # numba's cache saves under a lock from here on
+sys.path.insert(0, sys.argv[1])
+import tiny
+print("start", flush=True)
+t = time.perf_counter()
+value = tiny.grow(int(sys.argv[2]) if sys.argv[3] == "int" else float(sys.argv[2]))
+hits = sum(tiny.grow.stats.cache_hits.values())  # 1: loaded from the cache
+print("done", value, round(time.perf_counter() - t, 3), hits, flush=True)
+"""
+
+
+def _compile_one(folder: Path, value: str, kind: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", _COMPILE_ONE, str(folder), value, kind],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_kernel_cache_saves_wait_for_each_other(tmp_path: Path) -> None:
+    """numba writes a kernel's cache index without a lock, so two processes compiling two
+    signatures of one kernel at once could pair one's index entry with the other's code.
+    A save waits for the lock beside the index; once it has it, both signatures are in the
+    index, each with its own data file, and a third process loads both from the cache."""
+    import fcntl
+
+    (tmp_path / "tiny.py").write_text(
+        "from numba import njit\n\n@njit(cache=True)\ndef grow(x):\n    return x * 2 + 1\n"
+    )
+    first = _compile_one(tmp_path, "3", "int")
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    alone = float(out.split()[-2])  # seconds to compile and save with nobody waiting
+    (index,) = (tmp_path / "__pycache__").glob("tiny.grow-*.nbi")
+    with open(str(index) + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process is saving
+        second = _compile_one(tmp_path, "2.5", "float")
+        assert second.stdout.readline().startswith("start")
+        try:
+            second.wait(timeout=max(4.0, 5 * alone))
+            waited = False
+        except subprocess.TimeoutExpired:
+            waited = True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    out, err = second.communicate(timeout=300)
+    assert waited, "the save did not wait for the lock"
+    assert second.returncode == 0 and out.split()[:2] == ["done", "6.0"], err[-2000:]
+    assert out.split()[3] == "0"  # compiled, not loaded
+    assert sorted(p.name.split(".")[-2] for p in index.parent.glob("tiny.grow-*.nbc")) == [
+        "1",
+        "2",
+    ]
+    for value, kind, expected in (("3", "int", "7"), ("2.5", "float", "6.0")):
+        third = _compile_one(tmp_path, value, kind)
+        out, err = third.communicate(timeout=300)
+        assert third.returncode == 0, err[-2000:]
+        assert out.split()[1:3] + out.split()[4:] == ["done", expected, "1"], out
+
+
 def _state(model) -> list[np.ndarray]:
     pop, ties = model.pop, model.ties
     return [pop.engagement, pop.position, pop.attended, ties.u, ties.v, ties.trust,

@@ -142,6 +142,59 @@ def _use_kernel_cache_locator() -> tuple[type, ...]:
 
 _NUMBA_LOCATORS = _use_kernel_cache_locator()
 
+
+def _save_under_lock(self: object, key: object, data: object) -> None:
+    """numba's ``IndexDataCacheFile.save``, one process at a time per index.
+
+    numba reads a kernel's cache index, picks a free data file for a new signature, writes
+    the index, then the data, with no lock: two processes compiling two signatures of one
+    kernel at once (a test suite on several workers, a sweep's workers on a fresh machine)
+    can both pick the same data file, and one signature's index entry then names the
+    other's machine code. Here an exclusive ``flock`` on a file beside the index is held
+    from reading the index to writing it, and the data is written before the index that
+    names it (so a reader never finds an entry without its data)."""
+    import fcntl
+
+    try:
+        lock = open(self._index_path + ".lock", "a")
+    except OSError:  # a cache folder we may not write a lock into: numba's own save
+        _NUMBA_SAVE(self, key, data)
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        overloads = self._load_index()
+        name = overloads.get(key)
+        if name is None:
+            taken = set(overloads.values())
+            number = 1
+            while self._data_name(number) in taken:
+                number += 1
+            name = self._data_name(number)
+        self._save_data(name, data)
+        overloads[key] = name
+        self._save_index(overloads)
+
+
+def _lock_cache_saves() -> object:
+    """Put :func:`_save_under_lock` in the place of numba's cache save (where numba has the
+    save this replaces and the system has ``flock``); return numba's own save."""
+    from numba.core import caching
+
+    cache_file = getattr(caching, "IndexDataCacheFile", None)
+    own = getattr(cache_file, "save", None)
+    needed = ("_load_index", "_save_index", "_save_data", "_data_name")
+    if own is None or own is _save_under_lock or not all(hasattr(cache_file, n) for n in needed):
+        return own
+    try:
+        import fcntl  # noqa: F401 (POSIX only)
+    except ImportError:
+        return own
+    cache_file.save = _save_under_lock
+    return own
+
+
+_NUMBA_SAVE = _lock_cache_saves()
+
 _GENERATOR = types.NumPyRandomGeneratorType("NumPyRandomGeneratorType")
 
 
