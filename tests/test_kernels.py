@@ -700,7 +700,9 @@ def test_kernels_read_the_same_ties_through_any_tie_index(seed: int, engaged_sha
     ends = (ties.u, ties.v, ties.counts_u, ties.counts_v, ties.trust)
     results = []
     for index in indices:
-        got = [neighbourhood_mean_at(rows, *ends, ties.degree, 0.4, index)]
+        got = [neighbourhood_mean_at(rows, *ends, ties.degree, 0.4, index, 0)]
+        on_threads = neighbourhood_mean_at(rows, *ends, ties.degree, 0.4, index, 2)
+        assert np.array_equal(got[-1].view(np.uint8), on_threads.view(np.uint8))
         people = (sector, influence, engagement, champion, np.zeros(n), np.zeros(n, np.bool_))
         got.append(recruitment.drive(*ends, *people, constants, wanted, index, 0))
         on_threads = recruitment.drive(*ends, *people, constants, wanted, index, 2)
@@ -708,10 +710,14 @@ def test_kernels_read_the_same_ties_through_any_tie_index(seed: int, engaged_sha
         trust_after = ties.trust.copy()
         trust._withdraw(rows, n, ties.u, ties.v, trust_after, 0.7, index)
         got.append(trust_after)
-        active, mediated, weight = np.zeros(m, np.bool_), np.zeros(m, np.bool_), np.zeros(m)
-        meeting = (rows, rows % 3, n, active, mediated, weight, True, index)
-        backbone._contact_in_meetings(ties.u, ties.v, *meeting)
-        got += [active, mediated, weight]
+        marked = []
+        for threads in (0, 2):
+            active, mediated, weight = np.zeros(m, np.bool_), np.zeros(m, np.bool_), np.zeros(m)
+            meeting = (rows, rows % 3, n, active, mediated, weight, True, index, threads)
+            backbone._contact_in_meetings(ties.u, ties.v, *meeting)
+            marked.append([active, mediated, weight])
+        assert all(np.array_equal(a, b) for a, b in zip(*marked, strict=True))
+        got += marked[0]
         got += list(engaged_ties_of(*ends, ties.degree, 0.4, engagement, ties.org, index, 0))
         on_threads = engaged_ties_of(*ends, ties.degree, 0.4, engagement, ties.org, index, 2)
         for a, b in zip(got[-5:], on_threads, strict=True):

@@ -851,6 +851,7 @@ def _talk(
             degree,
             initial_trust,
             index,
+            threads,
         )
     # 4. common agenda on the contacted ties
     idx, agreed = agenda.exchange(
@@ -976,6 +977,7 @@ def _join_and_leave(
         keep,
         dropout_constants,
         index,
+        threads,
     )
     # 7. the backbone brokers new cross-sector ties (who, not yet the ties)
     a, b, bounds = backbone.introduce(

@@ -15,7 +15,7 @@ from numba import njit, prange
 
 from cimsim import kernels  # noqa: F401  (first: its cache locator, before any kernel)
 from cimsim.calibration import PopulationCal
-from cimsim.kernels import rows_of
+from cimsim.kernels import rows_of, stretch
 from cimsim.network import generate_ties
 from cimsim.scenario import Scenario
 
@@ -436,7 +436,7 @@ def engaged_ties_of(
         at_v[b] += tie_trust[e] * counts_v[e]
         engaged_tie[e] = engaged[a] & engaged[b]
         partner_tie[e] = engaged_tie[e] & org[a] & org[b]
-    mean = _mean_of_engaged(at_u, at_v, degree, default, engaged)
+    mean = _mean_of_engaged(at_u, at_v, degree, default, engaged, threads)
     engaged_idx, partner_idx = _rows_of_both(engaged_tie, partner_tie, threads)
     return engaged_tie, partner_tie, engaged_idx, partner_idx, mean
 
@@ -496,6 +496,13 @@ def _own_sums(i, index, tie_value, counts_u, counts_v):
     return at_u, at_v
 
 
+@njit(cache=True, parallel=True)
+def _own_sums_threads(rows, index, tie_value, counts_u, counts_v, at_u, at_v):
+    """The loop of :func:`neighbourhood_mean_at` over its rows, on the threads."""
+    for k in prange(rows.size):
+        at_u[k], at_v[k] = _own_sums(rows[k], index, tie_value, counts_u, counts_v)
+
+
 @njit(cache=True)
 def _visits(rows, index):
     """How many indexed ties the stakeholders in ``rows`` (a mask) hold, counted at both
@@ -530,18 +537,35 @@ def _engaged_ties_in_one_pass(u, v, counts_u, counts_v, tie_trust, degree, defau
         n_partner += partners
         at_u[a] += tie_trust[e] * counts_u[e]  # read for the engaged only
         at_v[b] += tie_trust[e] * counts_v[e]
-    mean = _mean_of_engaged(at_u, at_v, degree, default, engaged)
+    mean = _mean_of_engaged(at_u, at_v, degree, default, engaged, 0)
     return engaged_tie, partner_tie, engaged_idx[:n_engaged], partner_idx[:n_partner], mean
 
 
 @njit(cache=True)
-def _mean_of_engaged(at_u, at_v, degree, default, engaged):
+def _mean_of_engaged(at_u, at_v, degree, default, engaged, threads):
     """Each engaged stakeholder's sums over its ties divided by its degree (``default`` for
-    the others and for those without ties)."""
+    the others and for those without ties); on ``threads`` threads, in stretches of the
+    stakeholders (0: serially)."""
+    if threads:
+        return _mean_of_engaged_threads(at_u, at_v, degree, default, engaged, threads)
     mean = np.full(degree.size, default)
     for i in range(degree.size):
         if engaged[i] and degree[i] > 0:
             mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
+    return mean
+
+
+@njit(cache=True, parallel=True)
+def _mean_of_engaged_threads(at_u, at_v, degree, default, engaged, parts):
+    """:func:`_mean_of_engaged` in ``parts`` stretches on the threads (the same rule)."""
+    mean = np.empty(degree.size)
+    for c in prange(parts):
+        lo, hi = stretch(degree.size, parts, c)
+        for i in range(lo, hi):
+            if engaged[i] and degree[i] > 0:
+                mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
+            else:
+                mean[i] = default
     return mean
 
 
@@ -572,17 +596,24 @@ def neighbourhood_mean_of(u, v, counts_u, counts_v, tie_value, degree, default, 
 
 
 @njit(cache=True)
-def neighbourhood_mean_at(rows, u, v, counts_u, counts_v, tie_value, degree, default, index):
+def neighbourhood_mean_at(
+    rows, u, v, counts_u, counts_v, tie_value, degree, default, index, threads
+):
     """:func:`neighbourhood_mean_of` for the stakeholders ``rows`` only, through their own
     ties (``index``, a :class:`TieIndex`; ties appended after it are scanned): the same sums
-    in the same order. Returns a value per stakeholder, ``default`` for the others."""
+    in the same order. Returns a value per stakeholder, ``default`` for the others.
+    ``threads``: the rows are shared among numba's threads (:func:`cimsim.kernels.
+    use_threads`; 0: serially), each one's sums the same."""
     slot = np.full(degree.size, -1, np.int64)
     for k in range(rows.size):
         slot[rows[k]] = k
-    at_u = np.zeros(rows.size)
-    at_v = np.zeros(rows.size)
-    for k in range(rows.size):
-        at_u[k], at_v[k] = _own_sums(rows[k], index, tie_value, counts_u, counts_v)
+    at_u = np.empty(rows.size)
+    at_v = np.empty(rows.size)
+    if threads:
+        _own_sums_threads(rows, index, tie_value, counts_u, counts_v, at_u, at_v)
+    else:
+        for k in range(rows.size):
+            at_u[k], at_v[k] = _own_sums(rows[k], index, tie_value, counts_u, counts_v)
     for e in range(index.u_ties.size, u.size):  # appended since the index was made
         k_u, k_v = slot[u[e]], slot[v[e]]
         if k_u >= 0:

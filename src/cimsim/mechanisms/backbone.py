@@ -21,9 +21,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from cimsim.kernels import constants, flatnonzero, pairwise_sum, uniforms
+from cimsim.kernels import (
+    constants,
+    flatnonzero,
+    pairwise_sum,
+    uniforms,
+    use_threads,
+)
 from cimsim.mechanisms import agenda
 from cimsim.mechanisms.agenda import align
 from cimsim.network import propensity_by_sector
@@ -142,6 +148,7 @@ def meet(state: Initiative, members: np.ndarray, group: np.ndarray, facilitated:
         state.node_trust(),
         agenda.params(state),
         ties.index(),
+        use_threads(ties.u.size),
     )
 
 
@@ -160,15 +167,17 @@ def hold(
     node_trust,
     constants,
     index,
+    threads,
 ):
     """Kernel of :func:`meet`: attendance, face-to-face contact on the ties inside each
     meeting, and the attendees' move toward their meeting's mean position (``node_trust``
-    is read for the attendees only; ``index``: :meth:`cimsim.population.Ties.index`)."""
+    is read for the attendees only; ``index``: :meth:`cimsim.population.Ties.index`;
+    ``threads``: :func:`cimsim.kernels.use_threads`, the same meetings)."""
     confidence, base, widening, rate = constants
     for i in members:
         attended[i] = True
     _contact_in_meetings(
-        u, v, members, group, attended.size, active, mediated, weight, facilitated, index
+        u, v, members, group, attended.size, active, mediated, weight, facilitated, index, threads
     )
     if members.size:
         align(
@@ -185,23 +194,40 @@ def hold(
 
 
 @njit(cache=True)
-def _contact_in_meetings(u, v, members, group, n, active, mediated, weight, facilitated, index):
+def _contact_in_meetings(
+    u, v, members, group, n, active, mediated, weight, facilitated, index, threads
+):
     """Kernel of :func:`meet`: every tie between two attendees of one meeting is contacted
     face to face (and mediated when the meeting is facilitated). Each such tie is found at
     its ``u`` end among the attendees' own ties (``index``; ties appended since are
-    scanned)."""
+    scanned); ``threads``: the attendees are shared among numba's threads (a tie has one
+    ``u`` end, so no two threads write it)."""
     gid = np.full(n, -1, np.int64)
     for k in range(members.size):
         gid[members[k]] = group[k]
-    for i in members:
-        for k in range(index.u_start[i], index.u_start[i + 1]):
-            e = index.u_ties[k]
-            if gid[v[e]] == gid[i]:
-                _meet_on(e, active, mediated, weight, facilitated)
+    if threads:
+        _contact_own_ties_threads(v, members, gid, active, mediated, weight, facilitated, index)
+    else:
+        for i in members:
+            for k in range(index.u_start[i], index.u_start[i + 1]):
+                e = index.u_ties[k]
+                if gid[v[e]] == gid[i]:
+                    _meet_on(e, active, mediated, weight, facilitated)
     for e in range(index.u_ties.size, u.size):
         g = gid[u[e]]
         if g >= 0 and g == gid[v[e]]:
             _meet_on(e, active, mediated, weight, facilitated)
+
+
+@njit(cache=True, parallel=True)
+def _contact_own_ties_threads(v, members, gid, active, mediated, weight, facilitated, index):
+    """The loop over the attendees of :func:`_contact_in_meetings`, on the threads."""
+    for j in prange(members.size):
+        i = members[j]
+        for k in range(index.u_start[i], index.u_start[i + 1]):
+            e = index.u_ties[k]
+            if gid[v[e]] == gid[i]:
+                _meet_on(e, active, mediated, weight, facilitated)
 
 
 @njit(cache=True)
@@ -247,6 +273,7 @@ def convene_jobs(state: Initiative, jobs: list[Job], facilitated: bool = True) -
         ties.degree,
         float(state.settings.initial_trust),
         ties.index(),
+        use_threads(ties.u.size),
     ).tolist()
 
 
@@ -325,11 +352,13 @@ def convene_round(
     degree,
     initial_trust,
     index,
+    threads,
 ):
     """Kernel of :func:`convene_jobs`: the invitations (no draws when nobody is invited),
     then the meetings, where the attendees' mean trust (:meth:`Initiative.node_trust`,
     read for them only, through ``index``: :meth:`cimsim.population.Ties.index`) sets how
-    far they move. Returns each convener's number of attendees."""
+    far they move; ``threads``: :func:`cimsim.kernels.use_threads` (the same meetings).
+    Returns each convener's number of attendees."""
     if not np.any((rates > 0) | (workshops > 0)):
         return np.zeros(rates.size, np.int64)  # nobody is invited: no draws
     members, groups, attendees = _convene(
@@ -347,7 +376,7 @@ def convene_round(
     )
     if members.size:
         node_trust = neighbourhood_mean_at(
-            members, u, v, counts_u, counts_v, tie_trust, degree, initial_trust, index
+            members, u, v, counts_u, counts_v, tie_trust, degree, initial_trust, index, threads
         )
         hold(
             members,
@@ -363,6 +392,7 @@ def convene_round(
             node_trust,
             meeting_constants,
             index,
+            threads,
         )
     return attendees
 

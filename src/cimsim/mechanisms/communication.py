@@ -20,7 +20,6 @@ from cimsim.kernels import (
     constants,
     join_stretches,
     stretch,
-    uniforms,
     uniforms_on,
     use_threads,
 )
@@ -105,7 +104,22 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
         for e in range(u.size):
             contacted[k] = e
             k += chance[e] < rate * active_end[u[e]] * active_end[v[e]]
-    face = uniforms(rng, k)
+    face = uniforms_on(rng, k, threads)
+    if threads:  # the rest per tie and per stakeholder, in stretches on the threads
+        _meet_contacted_threads(
+            contacted, face, face_to_face, written_weight, active, weight, threads
+        )
+        return _reach_threads(
+            uniforms_on(rng, n, threads),  # the broadcasts' draws, then the visits'
+            uniforms_on(rng, n, threads),
+            sector,
+            exposure,
+            broadcast,
+            door_to_door,
+            broadcast_pull,
+            visit_pull,
+            threads,
+        )
     for j in range(k):
         active[contacted[j]] = True
         weight[contacted[j]] = FACE_TO_FACE_WEIGHT if face[j] < face_to_face else written_weight
@@ -118,6 +132,48 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
         visited[i] = visited[i] and sector[i] == CITIZEN
         if visited[i]:
             exposure[i] += visit_pull
+    return reached, visited
+
+
+@njit(cache=True, parallel=True)
+def _meet_contacted_threads(contacted, face, face_to_face, written_weight, active, weight, parts):
+    """The contacted ties of :func:`contact` marked, in stretches on the threads (each tie
+    is contacted once: no two stretches write one tie)."""
+    for c in prange(parts):
+        lo, hi = stretch(contacted.size, parts, c)
+        for j in range(lo, hi):
+            e = contacted[j]
+            active[e] = True
+            weight[e] = FACE_TO_FACE_WEIGHT if face[j] < face_to_face else written_weight
+
+
+@njit(cache=True, parallel=True)
+def _reach_threads(
+    broadcast_draw,
+    visit_draw,
+    sector,
+    exposure,
+    broadcast,
+    door_to_door,
+    broadcast_pull,
+    visit_pull,
+    parts,
+):
+    """The broadcasts and visits of :func:`contact` on the threads, in stretches of the
+    stakeholders: each one's exposure gains the broadcast's pull, then the visit's, as
+    serially. Returns who was reached and who was visited."""
+    n = sector.size
+    reached = np.empty(n, np.bool_)
+    visited = np.empty(n, np.bool_)
+    for c in prange(parts):
+        lo, hi = stretch(n, parts, c)
+        for i in range(lo, hi):
+            reached[i] = broadcast_draw[i] < broadcast
+            if reached[i]:
+                exposure[i] += broadcast_pull
+            visited[i] = visit_draw[i] < door_to_door and sector[i] == CITIZEN
+            if visited[i]:
+                exposure[i] += visit_pull
     return reached, visited
 
 

@@ -31,11 +31,11 @@ from cimsim.calibration import RecruitmentCal
 from cimsim.kernels import (
     NUMPY,
     constants,
+    join_stretches,
     np_power,
     pairwise_sum,
     rows_of,
     stretch,
-    uniforms,
     uniforms_on,
     use_threads,
 )
@@ -379,8 +379,11 @@ def join(
     draw = uniforms_on(rng, engagement.size, threads)
     draw_return = uniforms_on(rng, engagement.size, threads)
     candidate = np.empty(engagement.size, np.bool_)
-    for i in range(engagement.size):
-        candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
+    if threads:
+        _candidates_threads(engagement, willing, draw, rate, candidate, threads)
+    else:
+        for i in range(engagement.size):
+            candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
     e = drive(
         u,
         v,
@@ -398,12 +401,46 @@ def join(
         index,
         threads,
     )
+    if threads:
+        _join_threads(
+            candidate, e, threshold, burnt_out, draw_return, engagement, commitment,
+            constants, threads,
+        )  # fmt: skip
+        return
     for i in range(engagement.size):
         joins = candidate[i] and e[i] > threshold[i] + cost
         if joins and (not burnt_out[i] or draw_return[i] < return_rate):
             engagement[i] = ENGAGED
             commitment[i] = min(max(base + slope * e[i], 0.0), 1.0)
             burnt_out[i] = False
+
+
+@njit(cache=True, parallel=True)
+def _candidates_threads(engagement, willing, draw, rate, candidate, parts):
+    """The candidates of :func:`join` (the willing aware whose draw succeeded), in
+    stretches on the threads."""
+    for c in prange(parts):
+        lo, hi = stretch(engagement.size, parts, c)
+        for i in range(lo, hi):
+            candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
+
+
+@njit(cache=True, parallel=True)
+def _join_threads(
+    candidate, e, threshold, burnt_out, draw_return, engagement, commitment, constants, parts
+):
+    """The last loop of :func:`join` in stretches of the stakeholders on the threads (the
+    same rule, written out again: a rule shared through a function numba inlines made the
+    serial loop of :func:`leave` five times as slow)."""
+    cost, _, return_rate, base, slope = constants
+    for c in prange(parts):
+        lo, hi = stretch(engagement.size, parts, c)
+        for i in range(lo, hi):
+            joins = candidate[i] and e[i] > threshold[i] + cost
+            if joins and (not burnt_out[i] or draw_return[i] < return_rate):
+                engagement[i] = ENGAGED
+                commitment[i] = min(max(base + slope * e[i], 0.0), 1.0)
+                burnt_out[i] = False
 
 
 def update_commitment(state: Initiative, visible_wins: float) -> None:
@@ -471,6 +508,7 @@ def drop_out(state: Initiative) -> None:
         trust.keep_after_withdrawal(state),
         dropout_params(state.cal.recruitment),
         ties.index(),
+        use_threads(ties.u.size),
     )
 
 
@@ -497,28 +535,68 @@ def leave(
     keep,
     constants,
     index,
+    threads,
 ):
     """Kernel of :func:`drop_out`: who leaves and who burns out; the trust on leavers'
     ties is multiplied by ``keep`` (``index``: :meth:`cimsim.population.Ties.index`).
-    Returns the capacity that left."""
-    resident_rate, organisation_rate, fatigue_rate, burnout = constants
-    draw = uniforms(rng, engagement.size)
-    leaves = np.empty(engagement.size, np.int64)
-    n_leave = 0
-    for i in range(engagement.size):
-        if engagement[i] != ENGAGED or champion[i] or intern[i]:
-            continue
-        base = resident_rate if sector[i] == CITIZEN else organisation_rate
-        p = base + fatigue_rate * max(0.0, fatigue[i] - commitment[i])
-        burns = fatigue[i] > burnout
-        if draw[i] < p or burns:
-            leaves[n_leave] = i
-            n_leave += 1
-            engagement[i] = AWARE
-            commitment[i] = 0.0
-        if burns:
-            burnt_out[i] = True
-    leaves = leaves[:n_leave]
+    Returns the capacity that left. ``threads``: the draws and the stakeholders in
+    stretches on numba's threads (:func:`cimsim.kernels.use_threads`; 0: serially; the
+    same leavers in the same order)."""
+    draw = uniforms_on(rng, engagement.size, threads)
+    if threads:
+        leaves = _leave_threads(
+            draw, engagement, champion, intern, sector, fatigue, commitment, burnt_out,
+            constants, threads,
+        )  # fmt: skip
+    else:
+        resident_rate, organisation_rate, fatigue_rate, burnout = constants
+        leaves = np.empty(engagement.size, np.int64)
+        n_leave = 0
+        for i in range(engagement.size):
+            if engagement[i] != ENGAGED or champion[i] or intern[i]:
+                continue
+            base = resident_rate if sector[i] == CITIZEN else organisation_rate
+            p = base + fatigue_rate * max(0.0, fatigue[i] - commitment[i])
+            burns = fatigue[i] > burnout
+            if draw[i] < p or burns:
+                leaves[n_leave] = i
+                n_leave += 1
+                engagement[i] = AWARE
+                commitment[i] = 0.0
+            if burns:
+                burnt_out[i] = True
+        leaves = leaves[:n_leave]
     if leaves.size:
         _withdraw(leaves, engagement.size, u, v, trust, keep, index)
     return pairwise_sum(capacity[leaves])
+
+
+@njit(cache=True, parallel=True)
+def _leave_threads(
+    draw, engagement, champion, intern, sector, fatigue, commitment, burnt_out, constants, parts
+):
+    """The loop of :func:`leave` in stretches of the stakeholders on the threads (the same
+    rule, written out again); the leavers in row order
+    (:func:`cimsim.kernels.join_stretches`)."""
+    resident_rate, organisation_rate, fatigue_rate, burnout = constants
+    n = engagement.size
+    rows = np.empty(n + parts, np.int64)
+    counts = np.zeros(parts + 1, np.int64)
+    for c in prange(parts):
+        lo, hi = stretch(n, parts, c)
+        k = lo + c
+        for i in range(lo, hi):
+            if engagement[i] != ENGAGED or champion[i] or intern[i]:
+                continue
+            base = resident_rate if sector[i] == CITIZEN else organisation_rate
+            p = base + fatigue_rate * max(0.0, fatigue[i] - commitment[i])
+            burns = fatigue[i] > burnout
+            if draw[i] < p or burns:
+                rows[k] = i
+                k += 1
+                engagement[i] = AWARE
+                commitment[i] = 0.0
+            if burns:
+                burnt_out[i] = True
+        counts[c + 1] = k - lo - c
+    return join_stretches(rows, counts)
