@@ -66,45 +66,36 @@ def test_each_threaded_pass_gives_the_serial_result_in_any_stretches(seed: int) 
             serial = got
             assert 0 < serial[0].sum() < u.size
         assert all(_same(a, b) for a, b in zip(serial, got, strict=True)), threads
-    # who joins and who leaves (the leavers in row order: their capacity summed as before)
+    # who joins, then who leaves (the leavers in row order: their capacity summed as before)
     from cimsim.population import TieIndex
 
     no_index = TieIndex(np.zeros(n + 1, np.int64), u[:0], np.zeros(n + 1, np.int64), v[:0])
-    fatigue, commitment = rng.random(n), rng.random(n)
-    champion, intern, capacity = rng.random(n) < 0.1, rng.random(n) < 0.1, rng.random(n)
-    dropout = (0.1, 0.05, 0.5, 0.8)
+    tie_trust = np.linspace(0.1, 0.9, u.size)
+    sector = np.where(rng.random(n) < 0.1, 0, 1).astype(np.int8)  # organisations, citizens
+    influence, fatigue, threshold = rng.random(n), rng.random(n), rng.random(n) * 0.2
+    champion, intern, willing = rng.random(n) < 0.1, rng.random(n) < 0.1, rng.random(n) < 0.8
+    exposure, attended, capacity = rng.random(n), rng.random(n) < 0.2, rng.random(n)
+    exposure_constants, join_constants = (3.0, 0.1, 0.2, 0.5, 1.0, 0.0), (0.1, 0.6, 0.4, 0.2, 0.3)
     serial = None
     for threads in (0, *STRETCHES):
-        state = [engagement.copy(), commitment.copy(), rng.random(n) < 0.0, rng.random(u.size)]
-        state[3][:] = np.linspace(0.1, 0.9, u.size)  # the same trust for every run
+        state = [engagement.copy(), np.full(n, 0.5), np.zeros(n, np.bool_)]
+        state[2][::7] = True  # burnt out before
+        after = tie_trust.copy()
         generator = np.random.default_rng(seed)
-        left = recruitment.leave(
-            generator, state[0], champion, intern, engagement, fatigue, state[1], capacity,
-            state[2], u, v, state[3], 0.7, dropout, no_index, threads,
+        recruitment.join(
+            generator, u, v, counts_u, counts_v, after, sector, influence, state[0], champion,
+            exposure, attended, willing, threshold, state[2], state[1], exposure_constants,
+            join_constants, no_index, threads,
         )  # fmt: skip
-        candidate = rng.random(n) < 0.0
-        candidate[::3] = state[0][::3] == 1  # aware
-        joined = [state[0].copy(), state[1].copy(), state[2].copy()]
-        draw = np.linspace(0.0, 1.0, n)
-        exposure, draw_return = draw * 3, draw[::-1].copy()
-        if threads:
-            recruitment._join_threads(
-                candidate, exposure, draw, joined[2], draw_return, joined[0], joined[1],
-                (0.5, 0.3, 0.4, 0.2, 0.3), threads,
-            )  # fmt: skip
-            recruitment._candidates_threads(engagement, champion, draw, 0.5, candidate, threads)
-        else:
-            for i in range(n):  # join's serial loops, as written there
-                joins = candidate[i] and exposure[i] > draw[i] + 0.5
-                if joins and (not joined[2][i] or draw_return[i] < 0.4):
-                    joined[0][i] = ENGAGED
-                    joined[1][i] = min(max(0.2 + 0.3 * exposure[i], 0.0), 1.0)
-                    joined[2][i] = False
-            candidate = (engagement == 1) & champion & (draw < 0.5)
-        got = [*state, np.float64(left), *joined, candidate, generator.random(3)]
+        joined = state[0].copy()
+        left = recruitment.leave(
+            generator, state[0], champion, intern, sector, fatigue, state[1], capacity,
+            state[2], u, v, after, 0.7, (0.1, 0.05, 0.5, 0.8), no_index, threads,
+        )  # fmt: skip
+        got = [joined, *state, after, np.float64(left), generator.random(3)]
         if serial is None:
             serial = got
-            assert 0 < left and (state[0] != engagement).any() and (joined[0] != state[0]).any()
+            assert (joined > engagement).any() and (state[0] < joined).any() and left > 0
         assert all(_same(a, b) for a, b in zip(serial, got, strict=True)), threads
     # agenda exchange and trust on the contacted ties (sums in tie order)
     active = rng.random(u.size) < 0.3

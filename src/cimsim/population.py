@@ -602,8 +602,8 @@ def neighbourhood_mean_at(
     """:func:`neighbourhood_mean_of` for the stakeholders ``rows`` only, through their own
     ties (``index``, a :class:`TieIndex`; ties appended after it are scanned): the same sums
     in the same order. Returns a value per stakeholder, ``default`` for the others.
-    ``threads``: the rows are shared among numba's threads (:func:`cimsim.kernels.
-    use_threads`; 0: serially), each one's sums the same."""
+    ``threads``: the rows are shared among numba's threads
+    (:func:`cimsim.kernels.use_threads`; 0: serially), each one's sums the same."""
     slot = np.full(degree.size, -1, np.int64)
     for k in range(rows.size):
         slot[rows[k]] = k
