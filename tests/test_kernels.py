@@ -104,6 +104,35 @@ def test_rows_of_two_nested_masks_are_numpys() -> None:
                 assert np.array_equal(inner, np.flatnonzero(second)), (n, threads)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_contacts_follow_the_rule_as_numpy_writes_it(seed: int) -> None:
+    """The contact pass looks each tie's chance up by its ends' engagement states
+    (``communication._pair_chances``); the rule as numpy writes it, ``draw < rate *
+    activity[state of u] * activity[state of v]`` over the same draws, picks the same ties
+    and gives the same face-to-face weights, serially and in stretches."""
+    rng = np.random.default_rng(seed)
+    n, m = 500, 4000
+    u = rng.integers(0, n, m).astype(np.int32)
+    v = rng.integers(0, n, m).astype(np.int32)
+    engagement = rng.integers(0, 3, n).astype(np.int8)
+    activity = np.array([0.13, 0.47, 1.0])
+    for rate in (0.0, 0.37, 0.9, 1.0):
+        constants = (rate, 0.6, 0.46, 0.1, 0.05, 0.2, 0.3)
+        draws = np.random.default_rng(seed + 10)
+        chance = draws.random(m)
+        picked = np.flatnonzero(chance < rate * activity[engagement[u]] * activity[engagement[v]])
+        face = draws.random(picked.size) < 0.6
+        for threads in (0, 2, 3):
+            active, weight, exposure = np.zeros(m, np.bool_), np.zeros(m), np.zeros(n)
+            communication.contact(
+                np.random.default_rng(seed + 10), u, v, engagement, engagement, activity,
+                constants, active, weight, exposure, threads,
+            )  # fmt: skip
+            assert np.array_equal(np.flatnonzero(active), picked), (rate, threads)
+            assert np.array_equal(weight[picked], np.where(face, 1.0, 0.46)), (rate, threads)
+        assert (picked.size > 0) == (rate > 0)
+
+
 SPECIAL = np.array(
     [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, -1e-310, 1e308, -745.2, 709.8, 1.0]
 )
