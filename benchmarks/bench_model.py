@@ -69,6 +69,7 @@ class Config:
     scenario_months: int
     virus_nodes: tuple[int, int]
     full_scale_label: str
+    scenario_repeats: int
 
 
 FULL = Config(
@@ -81,6 +82,7 @@ FULL = Config(
     scenario_months=120,
     virus_nodes=(1_000, 2_000),
     full_scale_label="Malmö full scale",
+    scenario_repeats=9,
 )
 QUICK = Config(
     small=1_000,
@@ -92,6 +94,7 @@ QUICK = Config(
     scenario_months=12,
     virus_nodes=(100, 200),
     full_scale_label="Malmö (quick, reduced)",
+    scenario_repeats=3,
 )
 
 
@@ -390,7 +393,12 @@ def bench_full_scale(cfg: Config, seed: int) -> dict[str, float]:
 
 
 def bench_scenarios(cfg: Config, seed: int) -> dict[str, float]:
-    """5. One default-size run of each bundled scenario."""
+    """5. One default-size run of each bundled scenario, as the Mesa model runs it, and
+    the same run as the initiative alone (how sweeps and the command line run it), the two
+    alternating: the paired difference is what Mesa's stepping (its event list, step count
+    and DataCollector) adds."""
+    from cimsim.initiative import Initiative
+
     print(f"\n[5] bundled scenarios at default size, {cfg.scenario_months} months (build + run)")
     out = {}
     for name in cimsim.bundled_scenarios():
@@ -400,20 +408,35 @@ def bench_scenarios(cfg: Config, seed: int) -> dict[str, float]:
             model = cimsim.CollectiveImpactModel(scenario, rng=seed)
             model.run_for(cfg.scenario_months)
 
-        walls, cpus = [], []
-        for _ in range(cfg.repeats):
-            cpu0 = time.process_time()
-            walls.append(timed(run)[0])
-            cpus.append(time.process_time() - cpu0)
+        def run_alone(scenario=scenario) -> None:
+            Initiative(scenario, rng=seed).run(cfg.scenario_months)
+
+        walls, cpus, alone = [], [], []
+        for r in range(cfg.scenario_repeats):
+            for mesa in (True, False) if r % 2 else (False, True):
+                cpu0 = time.process_time()
+                wall = timed(run if mesa else run_alone)[0]
+                if mesa:
+                    walls.append(wall)
+                    cpus.append(time.process_time() - cpu0)
+                else:
+                    alone.append(wall)
         seconds, cpu = statistics.median(walls), statistics.median(cpus)
+        mesa_share = statistics.median(m - a for m, a in zip(walls, alone, strict=True))
         n = sum(getattr(scenario.population, s) for s in ("citizens", *MALMO_ORGS))
         row(
             f"{name} ({n:,} stakeholders)",
             fmt_s(seconds),
-            f"wall; CPU {cpu * 1e3:.1f} ms; median of {cfg.repeats}",
+            f"wall; CPU {cpu * 1e3:.1f} ms; median of {cfg.scenario_repeats}",
+        )
+        row(
+            "  the initiative alone",
+            fmt_s(statistics.median(alone)),
+            f"Mesa's stepping adds {mesa_share * 1e3:+.1f} ms (median paired difference)",
         )
         out[name] = seconds
         out[f"{name}_cpu"] = cpu
+        out[f"{name}_initiative"] = statistics.median(alone)
     return out
 
 
@@ -522,7 +545,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
             ),
         ]
     scen = results["scenarios"]
-    slowest = max((k for k in scen if not k.endswith("_cpu")), key=scen.get)
+    slowest = max((k for k in scen if not k.endswith(("_cpu", "_initiative"))), key=scen.get)
     worst = scen[slowest]
     lines.append(
         (

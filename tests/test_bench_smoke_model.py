@@ -41,3 +41,5 @@ def test_quick_benchmark_prints_ratios(capsys):
     assert results["full_scale"]["one_thread_s"] > 0 and "the same on one thread" in out
     assert results["command_line"]["help"] > 0 and results["command_line"]["run_json"] > 0
     assert set(results["scenarios"]) >= {"malmo", "mechelen", "skive"}
+    assert all(results["scenarios"][f"{name}_initiative"] > 0 for name in ("malmo", "skive"))
+    assert "Mesa's stepping adds" in out
