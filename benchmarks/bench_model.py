@@ -11,7 +11,8 @@ Measures, and prints as figures and ratios (no asserts on speed):
 3. cost per agent-step at 100,000 agents relative to 10,000 agents;
 4. Malmö at full scale (~360,000 citizens + ~300 organisations, 120 months): wall time
    and peak memory (ru_maxrss of a fresh subprocess, so numpy arrays count);
-5. one default-size run (120 months) of each bundled scenario;
+5. one default-size run (120 months) of each bundled scenario with the Mesa model, and
+   the same run as the initiative alone, alternating (what Mesa's stepping adds);
 6. the command line as whole processes: ``cimsim --help`` and ``cimsim run malmo --json``.
 
 A final summary marks each target PASS or MISS.
