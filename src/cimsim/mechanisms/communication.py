@@ -98,16 +98,15 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
     )
     chance = uniforms_on(rng, u.size, threads)  # one draw per tie, in tie order
     n = engagement.size
-    pair = _pair_chances(activity, rate)
+    pair, states = _pair_chances(activity, rate), activity.size
     if threads:
-        contacted = _contacted_threads(chance, u, v, engagement, pair, activity.size, threads)
+        contacted = _contacted_threads(chance, u, v, engagement, pair, states, threads)
         k = contacted.size
     else:
         contacted = np.empty(u.size, np.int64)
         k = 0
         # no branch per tie: whether a tie is contacted cannot be predicted (this pass with
         # its draws took 91 µs a month of Malmö with the branch, 62 without)
-        states = activity.size
         for e in range(u.size):
             contacted[k] = e
             k += chance[e] < pair[states * engagement[u[e]] + engagement[v[e]]]
@@ -127,9 +126,7 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
             visit_pull,
             threads,
         )
-    for j in range(k):
-        active[contacted[j]] = True
-        weight[contacted[j]] = FACE_TO_FACE_WEIGHT if face[j] < face_to_face else written_weight
+    _mark_contacted(contacted, face, face_to_face, written_weight, active, weight, 0, k)
     reached = uniforms_on(rng, n, threads) < broadcast
     for i in range(n):
         if reached[i]:
@@ -142,16 +139,23 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
     return reached, visited
 
 
+@njit(cache=True)
+def _mark_contacted(contacted, face, face_to_face, written_weight, active, weight, lo, hi):
+    """Contacted ties ``lo`` to ``hi`` of :func:`contact` marked: contacted, face to face
+    where their draw ``face`` is below ``face_to_face``, else written."""
+    for j in range(lo, hi):
+        e = contacted[j]
+        active[e] = True
+        weight[e] = FACE_TO_FACE_WEIGHT if face[j] < face_to_face else written_weight
+
+
 @njit(cache=True, parallel=True)
 def _meet_contacted_threads(contacted, face, face_to_face, written_weight, active, weight, parts):
-    """The contacted ties of :func:`contact` marked, in stretches on the threads (each tie
-    is contacted once: no two stretches write one tie)."""
+    """:func:`_mark_contacted` in stretches on the threads (each tie is contacted once: no
+    two stretches write one tie)."""
     for c in prange(parts):
         lo, hi = stretch(contacted.size, parts, c)
-        for j in range(lo, hi):
-            e = contacted[j]
-            active[e] = True
-            weight[e] = FACE_TO_FACE_WEIGHT if face[j] < face_to_face else written_weight
+        _mark_contacted(contacted, face, face_to_face, written_weight, active, weight, lo, hi)
 
 
 @njit(cache=True, parallel=True)

@@ -375,7 +375,7 @@ def join(
     """Kernel of :func:`engage` (``index``: :meth:`cimsim.population.Ties.index`). Only the
     willing aware whose engage draw succeeds can join this month, so only their exposure
     is computed (:func:`drive`; on numba's threads where ``threads``)."""
-    cost, rate, return_rate, base, slope = constants
+    rate = constants[1]  # the engage rate (engage_params); the rest is _join_stretch's
     draw = uniforms_on(rng, engagement.size, threads)
     draw_return = uniforms_on(rng, engagement.size, threads)
     candidate = np.empty(engagement.size, np.bool_)
@@ -406,13 +406,11 @@ def join(
             candidate, e, threshold, burnt_out, draw_return, engagement, commitment,
             constants, threads,
         )  # fmt: skip
-        return
-    for i in range(engagement.size):
-        joins = candidate[i] and e[i] > threshold[i] + cost
-        if joins and (not burnt_out[i] or draw_return[i] < return_rate):
-            engagement[i] = ENGAGED
-            commitment[i] = min(max(base + slope * e[i], 0.0), 1.0)
-            burnt_out[i] = False
+    else:
+        _join_stretch(
+            candidate, e, threshold, burnt_out, draw_return, engagement, commitment,
+            constants, 0, engagement.size,
+        )  # fmt: skip
 
 
 @njit(cache=True, parallel=True)
@@ -425,22 +423,36 @@ def _candidates_threads(engagement, willing, draw, rate, candidate, parts):
             candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
 
 
+@njit(cache=True)
+def _join_stretch(
+    candidate, e, threshold, burnt_out, draw_return, engagement, commitment, constants, lo, hi
+):
+    """Who of the stakeholders ``lo`` to ``hi`` joins (the last loop of :func:`join`): a
+    candidate whose exposure clears its threshold plus the cost, a burnt-out one only on a
+    successful return draw. Serially one stretch of all; on the threads one per thread
+    (:func:`_join_threads`). A call per stretch, not per stakeholder: a rule shared per
+    stakeholder through a function numba inlines made the serial loop of :func:`leave`
+    five times as slow."""
+    cost, _, return_rate, base, slope = constants
+    for i in range(lo, hi):
+        joins = candidate[i] and e[i] > threshold[i] + cost
+        if joins and (not burnt_out[i] or draw_return[i] < return_rate):
+            engagement[i] = ENGAGED
+            commitment[i] = min(max(base + slope * e[i], 0.0), 1.0)
+            burnt_out[i] = False
+
+
 @njit(cache=True, parallel=True)
 def _join_threads(
     candidate, e, threshold, burnt_out, draw_return, engagement, commitment, constants, parts
 ):
-    """The last loop of :func:`join` in stretches of the stakeholders on the threads (the
-    same rule, written out again: a rule shared through a function numba inlines made the
-    serial loop of :func:`leave` five times as slow)."""
-    cost, _, return_rate, base, slope = constants
+    """:func:`_join_stretch` in ``parts`` stretches of the stakeholders on the threads."""
     for c in prange(parts):
         lo, hi = stretch(engagement.size, parts, c)
-        for i in range(lo, hi):
-            joins = candidate[i] and e[i] > threshold[i] + cost
-            if joins and (not burnt_out[i] or draw_return[i] < return_rate):
-                engagement[i] = ENGAGED
-                commitment[i] = min(max(base + slope * e[i], 0.0), 1.0)
-                burnt_out[i] = False
+        _join_stretch(
+            candidate, e, threshold, burnt_out, draw_return, engagement, commitment,
+            constants, lo, hi,
+        )  # fmt: skip
 
 
 def update_commitment(state: Initiative, visible_wins: float) -> None:
@@ -549,54 +561,58 @@ def leave(
             constants, threads,
         )  # fmt: skip
     else:
-        resident_rate, organisation_rate, fatigue_rate, burnout = constants
         leaves = np.empty(engagement.size, np.int64)
-        n_leave = 0
-        for i in range(engagement.size):
-            if engagement[i] != ENGAGED or champion[i] or intern[i]:
-                continue
-            base = resident_rate if sector[i] == CITIZEN else organisation_rate
-            p = base + fatigue_rate * max(0.0, fatigue[i] - commitment[i])
-            burns = fatigue[i] > burnout
-            if draw[i] < p or burns:
-                leaves[n_leave] = i
-                n_leave += 1
-                engagement[i] = AWARE
-                commitment[i] = 0.0
-            if burns:
-                burnt_out[i] = True
+        n_leave = _leave_stretch(
+            draw, engagement, champion, intern, sector, fatigue, commitment, burnt_out,
+            constants, 0, engagement.size, leaves, 0,
+        )  # fmt: skip
         leaves = leaves[:n_leave]
     if leaves.size:
         _withdraw(leaves, engagement.size, u, v, trust, keep, index)
     return pairwise_sum(capacity[leaves])
 
 
+@njit(cache=True)
+def _leave_stretch(
+    draw, engagement, champion, intern, sector, fatigue, commitment, burnt_out, constants,
+    lo, hi, rows, k,
+):  # fmt: skip
+    """Who of the stakeholders ``lo`` to ``hi`` leaves (the loop of :func:`leave`): an
+    engaged one who is neither a champion nor an intern, on a draw against its sector's
+    rate plus the fatigue beyond its commitment, or when burnt out. The leavers' rows are
+    written into ``rows`` from ``k`` on; returns where they end. Serially one stretch of
+    all; on the threads one per thread (:func:`_leave_threads`)."""
+    resident_rate, organisation_rate, fatigue_rate, burnout = constants
+    for i in range(lo, hi):
+        if engagement[i] != ENGAGED or champion[i] or intern[i]:
+            continue
+        base = resident_rate if sector[i] == CITIZEN else organisation_rate
+        p = base + fatigue_rate * max(0.0, fatigue[i] - commitment[i])
+        burns = fatigue[i] > burnout
+        if draw[i] < p or burns:
+            rows[k] = i
+            k += 1
+            engagement[i] = AWARE
+            commitment[i] = 0.0
+        if burns:
+            burnt_out[i] = True
+    return k
+
+
 @njit(cache=True, parallel=True)
 def _leave_threads(
     draw, engagement, champion, intern, sector, fatigue, commitment, burnt_out, constants, parts
 ):
-    """The loop of :func:`leave` in stretches of the stakeholders on the threads (the same
-    rule, written out again); the leavers in row order
-    (:func:`cimsim.kernels.join_stretches`)."""
-    resident_rate, organisation_rate, fatigue_rate, burnout = constants
+    """:func:`_leave_stretch` in ``parts`` stretches of the stakeholders on the threads;
+    the leavers in row order (:func:`cimsim.kernels.join_stretches`)."""
     n = engagement.size
     rows = np.empty(n + parts, np.int64)
     counts = np.zeros(parts + 1, np.int64)
     for c in prange(parts):
         lo, hi = stretch(n, parts, c)
-        k = lo + c
-        for i in range(lo, hi):
-            if engagement[i] != ENGAGED or champion[i] or intern[i]:
-                continue
-            base = resident_rate if sector[i] == CITIZEN else organisation_rate
-            p = base + fatigue_rate * max(0.0, fatigue[i] - commitment[i])
-            burns = fatigue[i] > burnout
-            if draw[i] < p or burns:
-                rows[k] = i
-                k += 1
-                engagement[i] = AWARE
-                commitment[i] = 0.0
-            if burns:
-                burnt_out[i] = True
-        counts[c + 1] = k - lo - c
+        end = _leave_stretch(
+            draw, engagement, champion, intern, sector, fatigue, commitment, burnt_out,
+            constants, lo, hi, rows, lo + c,
+        )  # fmt: skip
+        counts[c + 1] = end - lo - c
     return join_stretches(rows, counts)
