@@ -111,31 +111,23 @@ def contact(rng, u, v, engagement, sector, activity, constants, active, weight, 
             contacted[k] = e
             k += chance[e] < pair[states * engagement[u[e]] + engagement[v[e]]]
     face = uniforms_on(rng, k, threads)
-    if threads:  # the rest per tie and per stakeholder, in stretches on the threads
+    if threads:  # the contacted ties' marks in stretches on the threads
         _meet_contacted_threads(
             contacted, face, face_to_face, written_weight, active, weight, threads
         )
-        return _reach_threads(
-            uniforms_on(rng, n, threads),  # the broadcasts' draws, then the visits'
-            uniforms_on(rng, n, threads),
-            sector,
-            exposure,
-            broadcast,
-            door_to_door,
-            broadcast_pull,
-            visit_pull,
-            threads,
+    else:
+        _mark_contacted(contacted, face, face_to_face, written_weight, active, weight, 0, k)
+    broadcast_draw = uniforms_on(rng, n, threads)  # the broadcasts' draws, then the visits'
+    visit_draw = uniforms_on(rng, n, threads)
+    reached = np.empty(n, np.bool_)
+    visited = np.empty(n, np.bool_)
+    reach = (broadcast, door_to_door, broadcast_pull, visit_pull)
+    if threads:
+        _reach_threads(
+            broadcast_draw, visit_draw, sector, exposure, reach, reached, visited, threads
         )
-    _mark_contacted(contacted, face, face_to_face, written_weight, active, weight, 0, k)
-    reached = uniforms_on(rng, n, threads) < broadcast
-    for i in range(n):
-        if reached[i]:
-            exposure[i] += broadcast_pull
-    visited = uniforms_on(rng, n, threads) < door_to_door
-    for i in range(n):
-        visited[i] = visited[i] and sector[i] == CITIZEN
-        if visited[i]:
-            exposure[i] += visit_pull
+    else:
+        _reach(broadcast_draw, visit_draw, sector, exposure, reach, reached, visited, 0, n)
     return reached, visited
 
 
@@ -158,34 +150,30 @@ def _meet_contacted_threads(contacted, face, face_to_face, written_weight, activ
         _mark_contacted(contacted, face, face_to_face, written_weight, active, weight, lo, hi)
 
 
+@njit(cache=True)
+def _reach(broadcast_draw, visit_draw, sector, exposure, reach, reached, visited, lo, hi):
+    """The broadcasts and visits of :func:`contact` for stakeholders ``lo`` to ``hi``
+    (``reach``: the broadcast's reach, the visits' reach, the pull of a broadcast and of a
+    visit): anyone is reached on a draw below the broadcast's reach, a citizen visited on a
+    draw below the visits'; each one's exposure gains the broadcast's pull, then the
+    visit's. Serially one stretch of all; on the threads one per thread
+    (:func:`_reach_threads`)."""
+    broadcast, door_to_door, broadcast_pull, visit_pull = reach
+    for i in range(lo, hi):
+        reached[i] = broadcast_draw[i] < broadcast
+        if reached[i]:
+            exposure[i] += broadcast_pull
+        visited[i] = visit_draw[i] < door_to_door and sector[i] == CITIZEN
+        if visited[i]:
+            exposure[i] += visit_pull
+
+
 @njit(cache=True, parallel=True)
-def _reach_threads(
-    broadcast_draw,
-    visit_draw,
-    sector,
-    exposure,
-    broadcast,
-    door_to_door,
-    broadcast_pull,
-    visit_pull,
-    parts,
-):
-    """The broadcasts and visits of :func:`contact` on the threads, in stretches of the
-    stakeholders: each one's exposure gains the broadcast's pull, then the visit's, as
-    serially. Returns who was reached and who was visited."""
-    n = sector.size
-    reached = np.empty(n, np.bool_)
-    visited = np.empty(n, np.bool_)
+def _reach_threads(broadcast_draw, visit_draw, sector, exposure, reach, reached, visited, parts):
+    """:func:`_reach` in ``parts`` stretches of the stakeholders on the threads."""
     for c in prange(parts):
-        lo, hi = stretch(n, parts, c)
-        for i in range(lo, hi):
-            reached[i] = broadcast_draw[i] < broadcast
-            if reached[i]:
-                exposure[i] += broadcast_pull
-            visited[i] = visit_draw[i] < door_to_door and sector[i] == CITIZEN
-            if visited[i]:
-                exposure[i] += visit_pull
-    return reached, visited
+        lo, hi = stretch(sector.size, parts, c)
+        _reach(broadcast_draw, visit_draw, sector, exposure, reach, reached, visited, lo, hi)
 
 
 @njit(cache=True)
