@@ -400,36 +400,14 @@ def engaged_ties_of(
     at_v = np.zeros(n)
     if threads:
         _own_engaged_ties_threads(
-            v,
-            counts_u,
-            counts_v,
-            tie_trust,
-            engaged,
-            org,
-            index,
-            engaged_tie,
-            partner_tie,
-            at_u,
-            at_v,
-        )
+            v, counts_u, counts_v, tie_trust, engaged, org, index, engaged_tie, partner_tie,
+            at_u, at_v, threads,
+        )  # fmt: skip
     else:
-        for i in range(n):
-            if not engaged[i]:
-                continue
-            # _own_sums, with each tie marked at its u end in the same pass (a second pass
-            # over the u ends cost 20% of this kernel)
-            total = 0.0
-            for k in range(index.u_start[i], index.u_start[i + 1]):
-                e = index.u_ties[k]
-                total += tie_trust[e] * counts_u[e]
-                engaged_tie[e] = engaged[v[e]]
-                partner_tie[e] = engaged[v[e]] & org[i] & org[v[e]]
-            at_u[i] = total
-            total = 0.0
-            for k in range(index.v_start[i], index.v_start[i + 1]):
-                e = index.v_ties[k]
-                total += tie_trust[e] * counts_v[e]
-            at_v[i] = total
+        _own_engaged_ties(
+            v, counts_u, counts_v, tie_trust, engaged, org, index, engaged_tie, partner_tie,
+            at_u, at_v, 0, n,
+        )  # fmt: skip
     for e in range(index.u_ties.size, u.size):  # appended since the index was made
         a, b = u[e], v[e]
         at_u[a] += tie_trust[e] * counts_u[e]  # read for the engaged only
@@ -441,15 +419,17 @@ def engaged_ties_of(
     return engaged_tie, partner_tie, engaged_idx, partner_idx, mean
 
 
-@njit(cache=True, parallel=True)
-def _own_engaged_ties_threads(
-    v, counts_u, counts_v, tie_trust, engaged, org, index, engaged_tie, partner_tie, at_u, at_v
-):
-    """The loop over the engaged of :func:`engaged_ties_of`, the engaged shared among the
-    threads (each tie is marked by its u end's thread only); the same rule, written out
-    again (a kernel called per stakeholder costs its arguments' reference counts every
-    time)."""
-    for i in prange(engaged.size):
+@njit(cache=True)
+def _own_engaged_ties(
+    v, counts_u, counts_v, tie_trust, engaged, org, index, engaged_tie, partner_tie, at_u, at_v,
+    lo, hi,
+):  # fmt: skip
+    """The loop over the engaged of :func:`engaged_ties_of` for stakeholders ``lo`` to
+    ``hi``: each one's sums over its own ties (:func:`_own_sums`), with each tie marked at
+    its ``u`` end in the same pass (a second pass over the u ends cost 20% of the kernel).
+    Serially one stretch of all; on the threads one per thread (a tie is marked by its
+    ``u`` end's thread only)."""
+    for i in range(lo, hi):
         if not engaged[i]:
             continue
         total = 0.0
@@ -464,6 +444,20 @@ def _own_engaged_ties_threads(
             e = index.v_ties[k]
             total += tie_trust[e] * counts_v[e]
         at_v[i] = total
+
+
+@njit(cache=True, parallel=True)
+def _own_engaged_ties_threads(
+    v, counts_u, counts_v, tie_trust, engaged, org, index, engaged_tie, partner_tie, at_u, at_v,
+    parts,
+):  # fmt: skip
+    """:func:`_own_engaged_ties` in ``parts`` stretches of the stakeholders on the threads."""
+    for c in prange(parts):
+        lo, hi = stretch(engaged.size, parts, c)
+        _own_engaged_ties(
+            v, counts_u, counts_v, tie_trust, engaged, org, index, engaged_tie, partner_tie,
+            at_u, at_v, lo, hi,
+        )  # fmt: skip
 
 
 @njit(cache=True)
@@ -546,27 +540,30 @@ def _mean_of_engaged(at_u, at_v, degree, default, engaged, threads):
     """Each engaged stakeholder's sums over its ties divided by its degree (``default`` for
     the others and for those without ties); on ``threads`` threads, in stretches of the
     stakeholders (0: serially)."""
+    mean = np.empty(degree.size)
     if threads:
-        return _mean_of_engaged_threads(at_u, at_v, degree, default, engaged, threads)
-    mean = np.full(degree.size, default)
-    for i in range(degree.size):
+        _mean_of_engaged_threads(at_u, at_v, degree, default, engaged, mean, threads)
+    else:
+        _mean_stretch(at_u, at_v, degree, default, engaged, mean, 0, degree.size)
+    return mean
+
+
+@njit(cache=True)
+def _mean_stretch(at_u, at_v, degree, default, engaged, mean, lo, hi):
+    """:func:`_mean_of_engaged` for stakeholders ``lo`` to ``hi``, written into ``mean``."""
+    for i in range(lo, hi):
         if engaged[i] and degree[i] > 0:
             mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
-    return mean
+        else:
+            mean[i] = default
 
 
 @njit(cache=True, parallel=True)
-def _mean_of_engaged_threads(at_u, at_v, degree, default, engaged, parts):
-    """:func:`_mean_of_engaged` in ``parts`` stretches on the threads (the same rule)."""
-    mean = np.empty(degree.size)
+def _mean_of_engaged_threads(at_u, at_v, degree, default, engaged, mean, parts):
+    """:func:`_mean_stretch` in ``parts`` stretches of the stakeholders on the threads."""
     for c in prange(parts):
         lo, hi = stretch(degree.size, parts, c)
-        for i in range(lo, hi):
-            if engaged[i] and degree[i] > 0:
-                mean[i] = (at_u[i] + at_v[i]) / max(degree[i], 1.0)
-            else:
-                mean[i] = default
-    return mean
+        _mean_stretch(at_u, at_v, degree, default, engaged, mean, lo, hi)
 
 
 @njit(cache=True)

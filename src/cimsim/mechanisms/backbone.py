@@ -27,6 +27,7 @@ from cimsim.kernels import (
     constants,
     flatnonzero,
     pairwise_sum,
+    stretch,
     uniforms,
     use_threads,
 )
@@ -206,28 +207,38 @@ def _contact_in_meetings(
     for k in range(members.size):
         gid[members[k]] = group[k]
     if threads:
-        _contact_own_ties_threads(v, members, gid, active, mediated, weight, facilitated, index)
+        _contact_own_ties_threads(
+            v, members, gid, active, mediated, weight, facilitated, index, threads
+        )
     else:
-        for i in members:
-            for k in range(index.u_start[i], index.u_start[i + 1]):
-                e = index.u_ties[k]
-                if gid[v[e]] == gid[i]:
-                    _meet_on(e, active, mediated, weight, facilitated)
+        _contact_own_ties(
+            v, members, gid, active, mediated, weight, facilitated, index, 0, members.size
+        )
     for e in range(index.u_ties.size, u.size):
         g = gid[u[e]]
         if g >= 0 and g == gid[v[e]]:
             _meet_on(e, active, mediated, weight, facilitated)
 
 
-@njit(cache=True, parallel=True)
-def _contact_own_ties_threads(v, members, gid, active, mediated, weight, facilitated, index):
-    """The loop over the attendees of :func:`_contact_in_meetings`, on the threads."""
-    for j in prange(members.size):
+@njit(cache=True)
+def _contact_own_ties(v, members, gid, active, mediated, weight, facilitated, index, lo, hi):
+    """The loop over the attendees ``members[lo:hi]`` of :func:`_contact_in_meetings`: each
+    one's own ties (at their ``u`` end) to an attendee of its meeting are contacted.
+    Serially one stretch of all; on the threads one per thread."""
+    for j in range(lo, hi):
         i = members[j]
         for k in range(index.u_start[i], index.u_start[i + 1]):
             e = index.u_ties[k]
             if gid[v[e]] == gid[i]:
                 _meet_on(e, active, mediated, weight, facilitated)
+
+
+@njit(cache=True, parallel=True)
+def _contact_own_ties_threads(v, members, gid, active, mediated, weight, facilitated, index, parts):
+    """:func:`_contact_own_ties` in ``parts`` stretches of the attendees on the threads."""
+    for c in prange(parts):
+        lo, hi = stretch(members.size, parts, c)
+        _contact_own_ties(v, members, gid, active, mediated, weight, facilitated, index, lo, hi)
 
 
 @njit(cache=True)
