@@ -382,8 +382,7 @@ def join(
     if threads:
         _candidates_threads(engagement, willing, draw, rate, candidate, threads)
     else:
-        for i in range(engagement.size):
-            candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
+        _candidates(engagement, willing, draw, rate, candidate, 0, engagement.size)
     e = drive(
         u,
         v,
@@ -413,14 +412,20 @@ def join(
         )  # fmt: skip
 
 
+@njit(cache=True)
+def _candidates(engagement, willing, draw, rate, candidate, lo, hi):
+    """The candidates of :func:`join` among stakeholders ``lo`` to ``hi``: the willing aware
+    whose engage draw is below the rate."""
+    for i in range(lo, hi):
+        candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
+
+
 @njit(cache=True, parallel=True)
 def _candidates_threads(engagement, willing, draw, rate, candidate, parts):
-    """The candidates of :func:`join` (the willing aware whose draw succeeded), in
-    stretches on the threads."""
+    """:func:`_candidates` in ``parts`` stretches of the stakeholders on the threads."""
     for c in prange(parts):
         lo, hi = stretch(engagement.size, parts, c)
-        for i in range(lo, hi):
-            candidate[i] = engagement[i] == AWARE and willing[i] and draw[i] < rate
+        _candidates(engagement, willing, draw, rate, candidate, lo, hi)
 
 
 @njit(cache=True)
